@@ -1,0 +1,233 @@
+"""The command line: argv is parsed here, once; each command lives in ``syncer/commands/<verb>.py``.
+
+Every command module has ``run(args: argparse.Namespace) -> int``. ``main`` is the one top-level error
+handler: a ``SyncError`` prints its message and returns its exit code (1, or 3 for a refusal), Ctrl-C
+returns 130, anything else is a bug and prints a traceback with a hint (exit 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .errors import EXIT_BUG, EXIT_INTERRUPTED, SyncError
+
+OUTPUTS = ("text", "json", "markdown")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repo", default=".", metavar="PATH", help="the GitOps repository (default: current directory)"
+    )
+
+
+def _envs(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=help_text or "environment name (repeatable; default: every target environment)",
+    )
+
+
+def _flows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow", action="append", default=[], metavar="KEY", help="flow key (repeatable; default: all)"
+    )
+
+
+def _output(parser: argparse.ArgumentParser, choices: Sequence[str] = OUTPUTS) -> None:
+    parser.add_argument("--output", choices=choices, default="text", help="output format (default: text)")
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(command=name)
+    _common(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncer",
+        description="GitOps for care flows: Sandbox -> Git -> Production, drift flagged, never overwritten.",
+    )
+    parser.add_argument("--version", action="version", version=f"syncer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = _command(sub, "validate", "schema and meaning checks of flows and environments")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the repository)")
+    _output(p)
+
+    p = _command(sub, "export", "Sandbox working versions -> flows/ (canonical YAML)")
+    _envs(p, "the source environment to export from")
+    _flows(p)
+    p.add_argument("--branch", metavar="NAME", help="commit on this branch (created from HEAD)")
+    p.add_argument("--commit", action="store_true", help="commit the exported files with git")
+    p.add_argument("-m", "--message", metavar="MSG", help="commit message (a summary is appended)")
+    _output(p)
+
+    p = _command(sub, "plan", "the three-way plan per target environment (read-only)")
+    _envs(p)
+    _flows(p)
+    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for a later apply")
+    _output(p)
+
+    p = _command(sub, "apply", "plan, then create/update flows in target environments")
+    _envs(p)
+    _flows(p)
+    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument("--adopt", action="store_true", help="take over unmanaged flows")
+    p.add_argument(
+        "--overwrite-drift",
+        action="store_true",
+        help="overwrite a drifted or conflicting flow (needs exactly one --flow)",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("planfile", nargs="?", metavar="PLANFILE", help="apply exactly this saved plan")
+    _output(p)
+
+    p = _command(sub, "reconcile", "apply every target environment in parallel (CI and schedules)")
+    _envs(p)
+    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument("--every", type=float, metavar="SECONDS", help="keep running, once every SECONDS")
+    p.add_argument("--report", metavar="FILE", help="write the run's report (Markdown) to FILE")
+    p.add_argument(
+        "--open-backport-prs",
+        action="store_true",
+        help="open or update one backport pull request per drifted flow",
+    )
+    p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
+    _output(p)
+
+    p = _command(sub, "report", "the change and drift report for a pull request")
+    _envs(p)
+    _flows(p)
+    p.add_argument("--base", metavar="REF", help="also describe what changed in Git since REF")
+    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument("--github-pr", type=int, metavar="N", help="post or update a comment on PR N")
+    p.add_argument("--out", metavar="FILE", help="also write the report to FILE")
+    _output(p, ("markdown", "json", "text"))
+
+    p = _command(sub, "backport", "carry a Production hotfix back into Git on a new branch")
+    _envs(p, "the environment that holds the hotfix")
+    _flows(p)
+    p.add_argument("--branch", metavar="NAME", help="branch name (default: backport/<env>/<flow>-r<rev>)")
+    p.add_argument("--push", action="store_true", help="push the branch to the remote")
+    p.add_argument("--open-pr", action="store_true", help="open or update a pull request on GitHub")
+    p.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
+    p.add_argument("--base", metavar="BRANCH", help="base branch (default: the current branch)")
+    p.add_argument(
+        "--to-sandbox", metavar="SANDBOX", nargs="?", const="", help="also write the hotfix into Sandbox"
+    )
+    _output(p)
+
+    p = _command(sub, "preflight", "go-live checklist per flow")
+    _envs(p)
+    _flows(p)
+    _output(p)
+
+    p = _command(sub, "publish", "publish the working version (never done by apply)")
+    _envs(p)
+    _flows(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--force", action="store_true", help="publish despite blocking preflight items")
+    _output(p)
+
+    p = _command(sub, "ids", "identifiers integrations need, per environment")
+    _envs(p)
+    _flows(p)
+    _output(p, ("json", "env", "markdown", "text"))
+
+    p = _command(sub, "bootstrap", "one-time reverse copy of a Production-only flow into Sandbox")
+    p.add_argument("--from", dest="source", required=True, metavar="PROD")
+    p.add_argument("--to", dest="target", required=True, metavar="SANDBOX")
+    _flows(p)
+    p.add_argument("--force", action="store_true", help="bootstrap again although it was done before")
+    _output(p)
+
+    p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
+    p.add_argument("path", metavar="PATH", help="the export folder")
+    p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml")
+
+    p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
+    p.add_argument("key", metavar="KEY", help="flow key")
+    p.add_argument("path", metavar="PATH", help="the folder to write")
+
+    p = _command(sub, "tenant", "the reference tenant server")
+    tenant_sub = p.add_subparsers(dest="tenant_command", metavar="ACTION", required=True)
+    serve = tenant_sub.add_parser("serve", help="serve a tenant on 127.0.0.1", description="serve a tenant")
+    serve.set_defaults(command="tenant")
+    serve.add_argument("--name", required=True)
+    serve.add_argument("--kind", choices=("sandbox", "production"), required=True)
+    serve.add_argument("--region", default="")
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--db", required=True, metavar="FILE")
+    serve.add_argument("--keys", metavar="FILE", help="YAML list of {name, key, scopes}")
+
+    p = _command(sub, "demo", "run the end-to-end story on local tenants (used by make demo)")
+    p.add_argument("--workdir", metavar="DIR", help="where to put the scratch repository and tenants")
+    return parser
+
+
+_MODULES = {
+    "validate": "validate",
+    "export": "export",
+    "plan": "plan",
+    "apply": "apply",
+    "reconcile": "reconcile",
+    "report": "report",
+    "backport": "backport",
+    "preflight": "preflight",
+    "publish": "publish",
+    "ids": "ids",
+    "bootstrap": "bootstrap",
+    "import-awell": "import_awell",
+    "export-awell": "export_awell",
+    "tenant": "tenant",
+    "demo": "demo",
+}
+
+
+def _runner(command: str) -> Callable[[argparse.Namespace], int]:
+    module = importlib.import_module(f"syncer.commands.{_MODULES[command]}")
+    run: Callable[[argparse.Namespace], int] = module.run
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code of SPEC 7."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on a usage error; the spec says 1
+        code = exc.code if isinstance(exc.code, int) else 1
+        return 1 if code == 2 else code
+    try:
+        return _runner(args.command)(args)
+    except SyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        traceback.print_exc()
+        print(
+            "\nThis is a bug in syncer, not in your input. Please file an issue with the traceback above.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Plain data: environments, flow documents, plan entries and statuses. No I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+API_VERSION = "syncer.careflow/v1"
+FLOW_KIND = "CareFlow"
+ENVIRONMENT_KIND = "Environment"
+
+FLOW_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CONSTANT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+ANNOTATION_PREFIX = "syncer.io/"
+ANN_LAST_APPLIED_HASH = "syncer.io/last-applied-hash"
+ANN_LAYOUT_HASH = "syncer.io/last-applied-layout-hash"
+ANN_GIT_COMMIT = "syncer.io/git-commit"
+ANN_APPLIED_AT = "syncer.io/applied-at"
+ANN_APPLIED_BY = "syncer.io/applied-by"
+ANN_APPLIED_REVISION = "syncer.io/applied-revision"
+ANN_FLOW_KEY = "syncer.io/flow-key"
+ANN_VALUE_PREFIX = "syncer.io/value."
+ANN_FILLED_PREFIX = "syncer.io/secret-filled."
+ANN_EXPORTED_HASH = "syncer.io/exported-hash"
+ANN_BOOTSTRAP = "syncer.io/bootstrapped-from"
+
+
+def flow_file_header(depth: int = 2) -> str:
+    return f"# yaml-language-server: $schema={'../' * depth}schemas/careflow.v1.schema.json"
+
+
+ENVIRONMENT_HEADER = "# yaml-language-server: $schema=../schemas/environment.v1.schema.json"
+
+
+def iter_value_items(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(ref, item)`` for every constant (ref ``KEY``) and extension setting (``ext.setting``).
+
+    The items are the live dicts inside ``document``, so callers may change them in place.
+    """
+    settings = (document.get("spec") or {}).get("settings") or {}
+    for constant in settings.get("constants") or []:
+        if isinstance(constant, dict) and "key" in constant:
+            yield str(constant["key"]), constant
+    for extension, items in sorted((settings.get("extensions") or {}).items()):
+        if not isinstance(items, dict):
+            continue
+        for name, item in sorted(items.items()):
+            if isinstance(item, dict):
+                yield f"{extension}.{name}", item
+
+
+def is_constant_ref(ref: str) -> bool:
+    """Constants are ``UPPER_SNAKE``; extension settings are ``extension.setting``."""
+    return "." not in ref
+
+
+class Role(str, Enum):
+    SOURCE = "source"
+    TARGET = "target"
+
+
+@dataclass(frozen=True)
+class Window:
+    kind: str  # allow | deny
+    cron: str
+    duration_seconds: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One tenant the repository knows (SPEC 4)."""
+
+    name: str
+    role: Role
+    region: str
+    url: str
+    api_key_env: str
+    flows: tuple[str, ...] | None  # None means all
+    constants: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # constant/setting ref -> environment variable
+    extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    identifier_systems: tuple[dict[str, str], ...] = ()
+    ignore: tuple[str, ...] = ()
+    windows: tuple[Window, ...] = ()
+    signed_commits: bool = False
+    allowed_signers: str | None = None
+    path: str = ""
+
+    def selects(self, flow_key: str) -> bool:
+        return self.flows is None or flow_key in self.flows
+
+    def override_for(self, ref: str) -> tuple[bool, Any]:
+        """The environment's value for a constant or setting ref, if it names one."""
+        if is_constant_ref(ref):
+            if ref in self.constants:
+                return True, self.constants[ref]
+            return False, None
+        extension, _, setting = ref.partition(".")
+        values = self.extensions.get(extension) or {}
+        if setting in values:
+            return True, values[setting]
+        return False, None
+
+
+class Status(str, Enum):
+    IN_SYNC = "in_sync"
+    CREATE = "create"
+    UPDATE = "update"
+    DRIFT = "drift"
+    CONFLICT = "conflict"
+    UNMANAGED = "unmanaged"
+    ORPHANED = "orphaned"
+
+
+STATUSES: tuple[Status, ...] = tuple(Status)
+NEEDS_PERSON: frozenset[Status] = frozenset(
+    {Status.DRIFT, Status.CONFLICT, Status.UNMANAGED, Status.ORPHANED}
+)
+WRITES: frozenset[Status] = frozenset({Status.CREATE, Status.UPDATE})
+
+
+class Decision(str, Enum):
+    KEEP_DESTINATION = "keep_destination"
+    SET_FROM_GIT = "set_from_git"
+    SET_FROM_ENVIRONMENT = "set_from_environment"
+    SET_FROM_SECRET = "set_from_secret"
+    BLANK = "blank"
+
+
+@dataclass
+class ConstantDecision:
+    """What apply does with one constant or extension setting. Never carries a concealed value."""
+
+    key: str
+    concealed: bool
+    decision: Decision
+    value: Any = None  # the value to write (non-concealed only); None for concealed
+    changed: bool = False  # whether the write changes the destination's value
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": self.key,
+            "concealed": self.concealed,
+            "decision": self.decision.value,
+        }
+        if not self.concealed and self.value is not None:
+            data["value"] = self.value
+        if self.changed:
+            data["changed"] = True
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class Change:
+    path: str
+    kind: str  # changed | added | removed
+    before: Any = None
+    after: Any = None
+    description: str = ""
+    breaking: bool = False
+    cosmetic: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "kind": self.kind}
+        if self.kind != "added":
+            data["before"] = self.before
+        if self.kind != "removed":
+            data["after"] = self.after
+        if self.description:
+            data["description"] = self.description
+        if self.breaking:
+            data["breaking"] = True
+        if self.cosmetic:
+            data["cosmetic"] = True
+        return data
+
+
+@dataclass
+class LiveEdit:
+    revision: int
+    user: str
+    at: str
+    hotfix: bool
+    edit_source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "user": self.user,
+            "at": self.at,
+            "hotfix": self.hotfix,
+            "edit_source": self.edit_source,
+        }
+
+
+@dataclass
+class FlowPlan:
+    """The three-way verdict for one flow in one environment."""
+
+    key: str
+    definition_id: str
+    title: str
+    status: Status
+    breaking: bool = False
+    cosmetic_only: bool = False
+    changes: list[Change] = field(default_factory=list)
+    live_edits: list[LiveEdit] = field(default_factory=list)
+    constants: list[ConstantDecision] = field(default_factory=list)
+    live_revision: int | None = None
+    reason: str = ""
+    git_side: list[Change] = field(default_factory=list)  # conflict: what Git changed since last applied
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": self.key,
+            "definition_id": self.definition_id,
+            "title": self.title,
+            "status": self.status.value,
+            "breaking": self.breaking,
+            "cosmetic_only": self.cosmetic_only,
+            "changes": [c.to_json() for c in self.changes],
+            "live_edits": [e.to_json() for e in self.live_edits],
+            "constants": [c.to_json() for c in self.constants],
+            "live_revision": self.live_revision,
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.git_side:
+            data["git_side"] = [c.to_json() for c in self.git_side]
+        return data
+
+
+@dataclass
+class EnvironmentPlan:
+    environment: str
+    git_commit: str
+    flows: list[FlowPlan] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in STATUSES}
+        for flow in self.flows:
+            counts[flow.status.value] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "environment": self.environment,
+            "git_commit": self.git_commit,
+            "summary": self.summary(),
+            "flows": [f.to_json() for f in self.flows],
+        }
+        if self.errors:
+            data["errors"] = list(self.errors)
+        return data

@@ -1,0 +1,245 @@
+"""The only ruamel.yaml user: load YAML safely with line/column, dump canonical YAML.
+
+Loading refuses what could hurt: files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, duplicate keys,
+and any anchor or alias (the "billion laughs" expansion attack; care-flow files never need them). Data comes
+back as plain ``dict``/``list``/scalars. Line and column of any path are found lazily, by re-reading the text
+with the round-trip loader, only when an error has to be reported.
+
+Dumping is a pure function of the data: block style, two-space indent, a short all-scalar mapping or list
+in flow style, multi-line strings as literal blocks, no line folding. That is what makes load → dump of a
+canonical file byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+from .errors import Problem, ValidationError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+FLOW_STYLE_WIDTH = 80
+
+PathElement = str | int
+JsonPath = tuple[PathElement, ...]
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its plain data, and where each part of it came from."""
+
+    data: Any
+    path: str
+    text: str
+    _tree: Any = field(default=None, repr=False)
+
+    def locate(self, path: Sequence[PathElement]) -> tuple[int | None, int | None]:
+        """Return the 1-based (line, column) of the node at ``path``, or of its nearest ancestor."""
+        if self._tree is None:
+            self._tree = _round_trip_yaml().load(self.text)
+        node = self._tree
+        line, column = 1, 1
+        for element in path:
+            try:
+                if isinstance(node, CommentedMap) and element in node:
+                    line, column = node.lc.key(element)
+                    line, column = line + 1, column + 1
+                    node = node[element]
+                elif isinstance(node, CommentedSeq) and isinstance(element, int):
+                    line, column = node.lc.item(element)
+                    line, column = line + 1, column + 1
+                    node = node[element]
+                else:
+                    break
+            except (KeyError, IndexError, TypeError):
+                break
+        return line, column
+
+    def problem(self, path: Sequence[PathElement], message: str, hint: str | None = None) -> Problem:
+        line, column = self.locate(path)
+        return Problem(self.path, message, line, column, hint)
+
+
+def _safe_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _round_trip_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a UTF-8 file no larger than ``MAX_FILE_BYTES``; errors name the file and the place."""
+    shown = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationError([Problem(shown, f"cannot read the file: {exc.strerror}.")]) from None
+    if size > MAX_FILE_BYTES:
+        raise ValidationError(
+            [
+                Problem(
+                    shown,
+                    f"the file is {size} bytes, over the {MAX_FILE_BYTES} byte limit.",
+                    hint="Split the flow or remove embedded data; care-flow files are text.",
+                )
+            ]
+        )
+    return decode(path.read_bytes(), shown)
+
+
+def decode(raw: bytes, display: str) -> str:
+    """Decode UTF-8 strictly; a bad byte is reported with its line and column."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        raise ValidationError(
+            [
+                Problem(
+                    display,
+                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8.",
+                    line,
+                    column,
+                    hint="Save the file as UTF-8.",
+                )
+            ]
+        ) from None
+
+
+def load_file(path: Path, display: str | None = None) -> Document:
+    """Load one YAML file (see ``load_text``)."""
+    shown = display or str(path)
+    return load_text(read_text(path, shown), shown)
+
+
+def load_text(text: str, display: str) -> Document:
+    """Parse YAML text into plain data, refusing duplicate keys, anchors and aliases."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ValidationError([Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")])
+    if "&" in text or "*" in text:
+        _refuse_aliases(text, display)
+    try:
+        data = _safe_yaml().load(text)
+    except MarkedYAMLError as exc:
+        raise ValidationError([_problem_from_marked(exc, display)]) from None
+    except YAMLError as exc:
+        raise ValidationError([Problem(display, f"invalid YAML: {exc}")]) from None
+    return Document(data=data, path=display, text=text)
+
+
+def _refuse_aliases(text: str, display: str) -> None:
+    try:
+        for event in _safe_yaml().parse(text):
+            anchor = getattr(event, "anchor", None)
+            if isinstance(event, AliasEvent) or anchor:
+                mark = event.start_mark
+                raise ValidationError(
+                    [
+                        Problem(
+                            display,
+                            "YAML anchors and aliases are not allowed"
+                            f" (found {'alias *' if isinstance(event, AliasEvent) else 'anchor &'}{anchor}).",
+                            mark.line + 1,
+                            mark.column + 1,
+                            hint="Write the value out in full; care-flow files never need them.",
+                        )
+                    ]
+                )
+    except MarkedYAMLError as exc:
+        raise ValidationError([_problem_from_marked(exc, display)]) from None
+
+
+def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or exc.context or "invalid YAML"
+    if "duplicate key" in str(what):
+        what = f"{what}; each key may appear once in a mapping"
+    hint = "Fix the YAML syntax at this place."
+    if mark is None:
+        return Problem(display, f"invalid YAML: {what}.", hint=hint)
+    return Problem(display, f"invalid YAML: {what}.", mark.line + 1, mark.column + 1, hint)
+
+
+# --- dumping -------------------------------------------------------------------------------------------
+
+_LITERAL_UNSAFE = re.compile(r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _short_scalar(value: Any) -> bool:
+    return _is_scalar(value) and not (isinstance(value, str) and ("\n" in value or len(value) > 60))
+
+
+def _to_node(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for key, item in value.items():
+            node[key] = _to_node(item, depth + 1)
+        if value and all(_short_scalar(v) for v in value.values()) and _flow_fits(value, depth):
+            node.fa.set_flow_style()
+        else:
+            node.fa.set_block_style()
+        return node
+    if isinstance(value, list):
+        seq = CommentedSeq(_to_node(item, depth + 1) for item in value)
+        if not value or (all(_short_scalar(v) for v in value) and _flow_fits(value, depth)):
+            seq.fa.set_flow_style()
+        else:
+            seq.fa.set_block_style()
+        return seq
+    if isinstance(value, str):
+        if "\n" in value:
+            if _LITERAL_UNSAFE.search(value) or value.startswith((" ", "\n")):
+                return DoubleQuotedScalarString(value)
+            return LiteralScalarString(value)
+        if _needs_double_quotes(value):
+            return DoubleQuotedScalarString(value)
+    return value
+
+
+def _needs_double_quotes(value: str) -> bool:
+    return bool(_LITERAL_UNSAFE.search(value + "x")) or value != value.strip(" ")
+
+
+def _flow_fits(value: dict[str, Any] | list[Any], depth: int) -> bool:
+    import json
+
+    return len(json.dumps(value, ensure_ascii=False)) + 2 * depth <= FLOW_STYLE_WIDTH
+
+
+def _dumper() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 1_000_000
+    yaml.allow_unicode = True
+    yaml.default_flow_style = False
+    return yaml
+
+
+def dump(data: Any, header: str | None = None) -> str:
+    """Render data as canonical YAML text (the caller orders keys; see ``canonical``)."""
+    buffer = io.StringIO()
+    if header:
+        buffer.write(header.rstrip("\n") + "\n")
+    _dumper().dump(_to_node(data, 0), buffer)
+    return buffer.getvalue()
