@@ -158,8 +158,31 @@ class ConstantDecision:
         return data
 
 
+@dataclass(frozen=True)
+class Component:
+    """One step of a change's trail: which component, named for a reader."""
+
+    kind: str  # flow, settings, constant, extension_setting, track, step, action, transition, rule, trigger, timing,
+    # data_point_definition, dynamic_variable, form, question, message, clinical_note, extension_webhook, ...
+    id: str
+    key: str = ""
+    title: str = ""
+    type: str = ""  # the action type (message, form, ...) or trigger type, when there is one
+
+    def to_json(self) -> dict[str, str]:
+        data = {"kind": self.kind, "id": self.id}
+        for name in ("key", "title", "type"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        return data
+
+
 @dataclass
 class Change:
+    """One semantic difference. ``path`` names components by key or id, never by list index;
+    ``trail`` names the same components for a reader; ``field`` is the attribute that changed
+    (empty when a whole component was added or removed)."""
+
     path: str
     kind: str  # changed | added | removed
     before: Any = None
@@ -167,9 +190,18 @@ class Change:
     description: str = ""
     breaking: bool = False
     cosmetic: bool = False
+    trail: list[Component] = field(default_factory=list)
+    field: str = ""
+    breaking_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "kind": self.kind}
+        if self.trail:
+            data["trail"] = [c.to_json() for c in self.trail]
+        if self.field:
+            data["field"] = self.field
+        if self.breaking_reason:
+            data["breaking_reason"] = self.breaking_reason
         if self.kind != "added":
             data["before"] = self.before
         if self.kind != "removed":
@@ -217,6 +249,10 @@ class FlowPlan:
     live_revision: int | None = None
     reason: str = ""
     git_side: list[Change] = field(default_factory=list)  # conflict: what Git changed since last applied
+    # The documents compared, for renderings that draw them (Mermaid); never serialised, never holding a
+    # concealed value (desired carries no secret, live comes from the tenant with has_value only).
+    desired: dict[str, Any] | None = None
+    live: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
