@@ -109,7 +109,10 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
             ordered = sorted(value)
             return {k: _canonical(value[k], k, parent in _DATA_KEYED_CHILDREN) for k in ordered}
         ordered = sorted(value, key=_key_order)
-        return {k: _canonical(value[k], k, k in _DATA_KEYED_CHILDREN and parent != "layout") for k in ordered}
+        return {
+            k: _canonical(value[k], k, k in _DATA_KEYED_CHILDREN and parent != "layout")
+            for k in ordered
+        }
     if isinstance(value, list):
         items = [_canonical(item, None, False) for item in value]
         if parent in SORTED_LISTS and all(isinstance(i, dict) and "id" in i for i in items):
@@ -120,7 +123,9 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """The byte string every hash is computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def sha256(value: Any) -> str:

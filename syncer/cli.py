@@ -21,7 +21,10 @@ OUTPUTS = ("text", "json", "markdown")
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--repo", default=".", metavar="PATH", help="the GitOps repository (default: current directory)"
+        "--repo",
+        default=".",
+        metavar="PATH",
+        help="the GitOps repository (default: current directory)",
     )
 
 
@@ -37,12 +40,18 @@ def _envs(parser: argparse.ArgumentParser, help_text: str | None = None) -> None
 
 def _flows(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--flow", action="append", default=[], metavar="KEY", help="flow key (repeatable; default: all)"
+        "--flow",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="flow key (repeatable; default: all)",
     )
 
 
 def _output(parser: argparse.ArgumentParser, choices: Sequence[str] = OUTPUTS) -> None:
-    parser.add_argument("--output", choices=choices, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--output", choices=choices, default="text", help="output format (default: text)"
+    )
 
 
 def _command(
@@ -63,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _command(sub, "validate", "schema and meaning checks of flows and environments")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the repository)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the repository)"
+    )
     _output(p)
 
     p = _command(sub, "export", "Sandbox working versions -> flows/ (canonical YAML)")
@@ -77,14 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "plan", "the three-way plan per target environment (read-only)")
     _envs(p)
     _flows(p)
-    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument(
+        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+    )
     p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for a later apply")
     _output(p)
 
     p = _command(sub, "apply", "plan, then create/update flows in target environments")
     _envs(p)
     _flows(p)
-    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument(
+        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+    )
     p.add_argument("--adopt", action="store_true", help="take over unmanaged flows")
     p.add_argument(
         "--overwrite-drift",
@@ -97,8 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "reconcile", "apply every target environment in parallel (CI and schedules)")
     _envs(p)
-    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
-    p.add_argument("--every", type=float, metavar="SECONDS", help="keep running, once every SECONDS")
+    p.add_argument(
+        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+    )
+    p.add_argument(
+        "--every", type=float, metavar="SECONDS", help="keep running, once every SECONDS"
+    )
     p.add_argument("--report", metavar="FILE", help="write the run's report (Markdown) to FILE")
     p.add_argument(
         "--open-backport-prs",
@@ -112,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     _envs(p)
     _flows(p)
     p.add_argument("--base", metavar="REF", help="also describe what changed in Git since REF")
-    p.add_argument("--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree")
+    p.add_argument(
+        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+    )
     p.add_argument("--github-pr", type=int, metavar="N", help="post or update a comment on PR N")
     p.add_argument("--out", metavar="FILE", help="also write the report to FILE")
     _output(p, ("markdown", "json", "text"))
@@ -120,13 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "backport", "carry a Production hotfix back into Git on a new branch")
     _envs(p, "the environment that holds the hotfix")
     _flows(p)
-    p.add_argument("--branch", metavar="NAME", help="branch name (default: backport/<env>/<flow>-r<rev>)")
+    p.add_argument(
+        "--branch", metavar="NAME", help="branch name (default: backport/<env>/<flow>-r<rev>)"
+    )
     p.add_argument("--push", action="store_true", help="push the branch to the remote")
     p.add_argument("--open-pr", action="store_true", help="open or update a pull request on GitHub")
     p.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
     p.add_argument("--base", metavar="BRANCH", help="base branch (default: the current branch)")
     p.add_argument(
-        "--to-sandbox", metavar="SANDBOX", nargs="?", const="", help="also write the hotfix into Sandbox"
+        "--to-sandbox",
+        metavar="SANDBOX",
+        nargs="?",
+        const="",
+        help="also write the hotfix into Sandbox",
     )
     _output(p)
 
@@ -151,13 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, metavar="PROD")
     p.add_argument("--to", dest="target", required=True, metavar="SANDBOX")
     _flows(p)
-    p.add_argument("--force", action="store_true", help="bootstrap again although it was done before")
+    p.add_argument(
+        "--force", action="store_true", help="bootstrap again although it was done before"
+    )
     _output(p)
 
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
     p.add_argument("path", metavar="PATH", help="the export folder")
     p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
+    )
 
     p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
     p.add_argument("key", metavar="KEY", help="flow key")
@@ -165,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "tenant", "the reference tenant server")
     tenant_sub = p.add_subparsers(dest="tenant_command", metavar="ACTION", required=True)
-    serve = tenant_sub.add_parser("serve", help="serve a tenant on 127.0.0.1", description="serve a tenant")
+    serve = tenant_sub.add_parser(
+        "serve", help="serve a tenant on 127.0.0.1", description="serve a tenant"
+    )
     serve.set_defaults(command="tenant")
     serve.add_argument("--name", required=True)
     serve.add_argument("--kind", choices=("sandbox", "production"), required=True)
@@ -175,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--keys", metavar="FILE", help="YAML list of {name, key, scopes}")
 
     p = _command(sub, "demo", "run the end-to-end story on local tenants (used by make demo)")
-    p.add_argument("--workdir", metavar="DIR", help="where to put the scratch repository and tenants")
+    p.add_argument(
+        "--workdir", metavar="DIR", help="where to put the scratch repository and tenants"
+    )
     return parser
 
 

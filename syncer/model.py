@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 API_VERSION = "syncer.careflow/v1"
@@ -58,7 +58,7 @@ def is_constant_ref(ref: str) -> bool:
     return "." not in ref
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     SOURCE = "source"
     TARGET = "target"
 
@@ -82,7 +82,9 @@ class Environment:
     api_key_env: str
     flows: tuple[str, ...] | None  # None means all
     constants: dict[str, Any] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)  # constant/setting ref -> environment variable
+    secrets: dict[str, str] = field(
+        default_factory=dict
+    )  # constant/setting ref -> environment variable
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
     identifier_systems: tuple[dict[str, str], ...] = ()
     ignore: tuple[str, ...] = ()
@@ -107,7 +109,7 @@ class Environment:
         return False, None
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     IN_SYNC = "in_sync"
     CREATE = "create"
     UPDATE = "update"
@@ -124,7 +126,7 @@ NEEDS_PERSON: frozenset[Status] = frozenset(
 WRITES: frozenset[Status] = frozenset({Status.CREATE, Status.UPDATE})
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     KEEP_DESTINATION = "keep_destination"
     SET_FROM_GIT = "set_from_git"
     SET_FROM_ENVIRONMENT = "set_from_environment"
@@ -247,12 +249,16 @@ class FlowPlan:
     live_edits: list[LiveEdit] = field(default_factory=list)
     constants: list[ConstantDecision] = field(default_factory=list)
     live_revision: int | None = None
+    desired_hash: str = ""
     reason: str = ""
-    git_side: list[Change] = field(default_factory=list)  # conflict: what Git changed since last applied
+    git_side: list[Change] = field(
+        default_factory=list
+    )  # conflict: what Git changed since last applied
     # The documents compared, for renderings that draw them (Mermaid); never serialised, never holding a
     # concealed value (desired carries no secret, live comes from the tenant with has_value only).
     desired: dict[str, Any] | None = None
     live: dict[str, Any] | None = None
+    live_annotations: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -266,6 +272,7 @@ class FlowPlan:
             "live_edits": [e.to_json() for e in self.live_edits],
             "constants": [c.to_json() for c in self.constants],
             "live_revision": self.live_revision,
+            "desired_hash": self.desired_hash,
         }
         if self.reason:
             data["reason"] = self.reason

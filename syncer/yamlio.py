@@ -65,7 +65,9 @@ class Document:
                 break
         return line, column
 
-    def problem(self, path: Sequence[PathElement], message: str, hint: str | None = None) -> Problem:
+    def problem(
+        self, path: Sequence[PathElement], message: str, hint: str | None = None
+    ) -> Problem:
         line, column = self.locate(path)
         return Problem(self.path, message, line, column, hint)
 
@@ -132,7 +134,9 @@ def load_file(path: Path, display: str | None = None) -> Document:
 def load_text(text: str, display: str) -> Document:
     """Parse YAML text into plain data, refusing duplicate keys, anchors and aliases."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError([Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")])
+        raise ValidationError(
+            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
+        )
     if "&" in text or "*" in text:
         _refuse_aliases(text, display)
     try:

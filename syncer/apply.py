@@ -1,0 +1,170 @@
+"""Executes a plan through the client: create and update only, every write conditional.
+
+Guards (SPEC 6): drift, conflict, unmanaged and orphaned flows are left untouched unless the caller passes
+exactly the override that names them (``adopt`` for unmanaged, ``overwrite`` with the flow's key for a
+drifted or conflicting flow). A 412 re-reads the flow and re-classifies it; it never overwrites. Each PUT
+is atomic in the tenant, so a failure midway leaves every flow fully old or fully new, and a rerun
+converges.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .client import TenantClient
+from .errors import PreconditionFailed, TenantError, TenantUnreachable
+from .model import Environment, EnvironmentPlan, FlowPlan, Status
+from .plan import annotations_after, annotations_stale, classify, write_body
+from .planner import secret_available
+
+
+@dataclass
+class FlowResult:
+    key: str
+    action: str  # created | updated | refreshed | unchanged | skipped | refused | stale | failed
+    detail: str = ""
+    revision: int | None = None
+
+
+@dataclass
+class ApplyResult:
+    environment: str
+    results: list[FlowResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.action in ("failed", "stale") for r in self.results)
+
+    def writes(self) -> int:
+        return sum(1 for r in self.results if r.action in ("created", "updated", "refreshed"))
+
+
+@dataclass(frozen=True)
+class Options:
+    adopt: bool = False
+    overwrite: str | None = None  # the one flow key whose drift/conflict may be overwritten
+    actor: str = "syncer"
+    only: frozenset[str] | None = None  # a saved plan: apply exactly these flows
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _intent(plan: FlowPlan, options: Options) -> str | None:
+    """What to do with a flow: create, update, refresh (annotations only) or None (leave it)."""
+    if options.only is not None and plan.key not in options.only:
+        return None
+    if plan.status is Status.CREATE:
+        return "create"
+    if plan.status is Status.UPDATE:
+        return "update"
+    if plan.status is Status.UNMANAGED and options.adopt:
+        return "update"
+    if plan.status in (Status.DRIFT, Status.CONFLICT) and options.overwrite == plan.key:
+        return "update"
+    if plan.status is Status.IN_SYNC and plan.live is not None:
+        return "refresh"
+    return None
+
+
+def apply_plan(
+    plan: EnvironmentPlan,
+    env: Environment,
+    client: TenantClient,
+    options: Options,
+    progress: Callable[[str], None] | None = None,
+) -> ApplyResult:
+    """Apply every flow of ``plan`` that may be written; report the others."""
+    result = ApplyResult(env.name)
+    for flow in plan.flows:
+        intent = _intent(flow, options)
+        if intent == "refresh" and not annotations_stale(flow, _live_body(flow), env):
+            continue
+        if intent is None:
+            if flow.status not in (Status.IN_SYNC,):
+                result.results.append(FlowResult(flow.key, "skipped", _why_skipped(flow)))
+            continue
+        try:
+            outcome = _write(flow, env, client, options, plan.git_commit, intent)
+        except TenantUnreachable as exc:
+            result.results.append(FlowResult(flow.key, "failed", str(exc)))
+            break  # the tenant is gone: stop here; every flow written so far is complete
+        except TenantError as exc:
+            outcome = FlowResult(flow.key, "failed", str(exc))
+        result.results.append(outcome)
+        if progress:
+            progress(f"{env.name}: {flow.key} {outcome.action}")
+    return result
+
+
+def _live_body(flow: FlowPlan) -> dict[str, object] | None:
+    if flow.live is None:
+        return None
+    return {"annotations": flow.live_annotations or {}, "revision": flow.live_revision}
+
+
+def _write(
+    flow: FlowPlan,
+    env: Environment,
+    client: TenantClient,
+    options: Options,
+    commit: str,
+    intent: str,
+    retried: bool = False,
+) -> FlowResult:
+    create = intent == "create"
+    revision = 1 if create else int(flow.live_revision or 0) + 1
+    body = write_body(flow, env, os.environ.get)
+    annotations = annotations_after(
+        flow, git_commit=commit, actor=options.actor, now=now(), revision=revision
+    )
+    try:
+        response = client.put_flow(
+            flow.definition_id,
+            body,
+            annotations=annotations,
+            if_match=None if create else flow.live_revision,
+            create=create,
+            edit_source="syncer",
+        )
+    except PreconditionFailed:
+        if retried:
+            return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
+        return _reclassify(flow, env, client, options, commit)
+    action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
+    detail = ""
+    if flow.status in (Status.DRIFT, Status.CONFLICT):
+        editors = ", ".join(sorted({e.user for e in flow.live_edits})) or "unknown"
+        detail = f"overwrote {flow.status.value} (edits by {editors} discarded)"
+    return FlowResult(flow.key, action, detail, int(response.get("revision", revision)))
+
+
+def _reclassify(
+    flow: FlowPlan, env: Environment, client: TenantClient, options: Options, commit: str
+) -> FlowResult:
+    """Someone wrote between plan and apply: read again and judge again; never overwrite."""
+    live = client.get_flow(flow.definition_id)
+    assert flow.desired is not None
+    fresh = classify(flow.key, flow.desired, live, env, secret_available)
+    intent = _intent(fresh, Options(adopt=options.adopt, actor=options.actor))
+    if fresh.status in (Status.CREATE, Status.UPDATE) and intent:
+        return _write(fresh, env, client, options, commit, intent, retried=True)
+    return FlowResult(
+        flow.key,
+        "refused",
+        f"changed in {env.name} while applying (now {fresh.status.value}); left untouched",
+    )
+
+
+def _why_skipped(flow: FlowPlan) -> str:
+    return {
+        Status.DRIFT: "drift: edited in the tenant since syncer wrote it; not overwritten "
+        "(backport it, or apply --flow KEY --overwrite-drift)",
+        Status.CONFLICT: "conflict: changed in the tenant and in Git; not overwritten",
+        Status.UNMANAGED: "unmanaged: not written by syncer; take it over with apply --adopt",
+        Status.ORPHANED: "orphaned: no longer in Git; never deleted",
+    }.get(flow.status, flow.status.value)

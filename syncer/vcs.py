@@ -1,0 +1,177 @@
+"""The only gitpython user: read files at a ref, commit on a branch, push, verify signatures.
+
+gitpython and git errors are translated into ``GitError`` here, with what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from .errors import GitError
+
+
+def blob_id(data: bytes) -> str:
+    """Git's blob id of ``data`` (what ``git hash-object`` prints), computed without git."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    path: str  # repository-relative, forward slashes
+    blob: str
+    data: bytes
+
+
+def open_repo(path: Path) -> git.Repo | None:
+    """The Git repository at ``path``, or None when ``path`` is not inside one."""
+    try:
+        return git.Repo(path, search_parent_directories=False)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        return None
+
+
+def require_repo(path: Path) -> git.Repo:
+    repo = open_repo(path)
+    if repo is None:
+        raise GitError(f"{path} is not a Git repository. Run `git init` there, or pass --repo.")
+    return repo
+
+
+def head_commit(repo: git.Repo | None) -> str | None:
+    if repo is None:
+        return None
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:  # no commits yet
+        return None
+
+
+def resolve(repo: git.Repo, ref: str) -> str:
+    try:
+        return repo.commit(ref).hexsha
+    except (GitCommandError, ValueError, git.BadName) as exc:
+        raise GitError(
+            f"unknown Git ref `{ref}`: {exc}. Check the branch, tag or commit name."
+        ) from None
+
+
+def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
+    """Every file under ``folder`` in the tree of ``ref``, without touching the work tree."""
+    commit = repo.commit(resolve(repo, ref))
+    try:
+        tree = commit.tree / folder
+    except KeyError:
+        return
+    for item in tree.traverse():
+        if isinstance(item, git.Blob):
+            yield TreeFile(item.path, item.hexsha, item.data_stream.read())
+
+
+def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:
+    try:
+        blob = repo.commit(ref).tree / path
+    except (KeyError, GitCommandError, ValueError, git.BadName):
+        return None
+    data: bytes = blob.data_stream.read()
+    return data
+
+
+def dirty_files(repo: git.Repo, paths: Sequence[str] = ()) -> list[str]:
+    """Modified, staged or untracked files (optionally only under ``paths``)."""
+    args = ["--porcelain", "--", *paths] if paths else ["--porcelain"]
+    out = repo.git.status(*args)
+    return sorted(line[3:] for line in out.splitlines() if line.strip())
+
+
+def current_branch(repo: git.Repo) -> str | None:
+    try:
+        return repo.active_branch.name
+    except TypeError:  # detached HEAD
+        return None
+
+
+def branch_exists(repo: git.Repo, name: str) -> bool:
+    return name in [h.name for h in repo.heads]
+
+
+def checkout_new_branch(repo: git.Repo, name: str, start: str = "HEAD") -> None:
+    if branch_exists(repo, name):
+        raise GitError(
+            f"branch `{name}` already exists. Pick another name with --branch, or delete it."
+        )
+    try:
+        repo.git.checkout("-b", name, start)
+    except GitCommandError as exc:
+        raise GitError(f"cannot create branch `{name}`: {exc.stderr.strip()}") from None
+
+
+def checkout(repo: git.Repo, name: str) -> None:
+    try:
+        repo.git.checkout(name)
+    except GitCommandError as exc:
+        raise GitError(f"cannot check out `{name}`: {exc.stderr.strip()}") from None
+
+
+def commit(repo: git.Repo, paths: Sequence[str], message: str) -> str | None:
+    """Stage ``paths`` (additions and deletions) and commit; None when nothing changed."""
+    try:
+        repo.git.add("--all", "--", *paths)
+        if not repo.git.diff("--cached", "--name-only"):
+            return None
+        repo.git.execute(["git", *_identity_args(repo), "commit", "-m", message, "--no-verify"])
+    except GitCommandError as exc:
+        raise GitError(f"git commit failed: {exc.stderr.strip() or exc}") from None
+    return repo.head.commit.hexsha
+
+
+def _identity_args(repo: git.Repo) -> list[str]:
+    """A fallback committer identity for machines without one (CI often has none)."""
+    reader = repo.config_reader()
+    args: list[str] = []
+    if not reader.get_value("user", "name", ""):
+        args += ["-c", "user.name=syncer"]
+    if not reader.get_value("user", "email", ""):
+        args += ["-c", "user.email=syncer@localhost"]
+    return args
+
+
+def push(repo: git.Repo, remote: str, branch: str) -> None:
+    if remote not in [r.name for r in repo.remotes]:
+        raise GitError(
+            f"the repository has no remote `{remote}`. Add it with `git remote add {remote} URL`, "
+            "or push the branch by hand."
+        )
+    try:
+        repo.git.push(remote, f"{branch}:{branch}")
+    except GitCommandError as exc:
+        raise GitError(f"git push to `{remote}` failed: {exc.stderr.strip() or exc}") from None
+
+
+def verify_signature(repo: git.Repo, ref: str, allowed_signers: Path) -> tuple[bool, str]:
+    """Check an SSH-signed commit against an allowed-signers file; returns (ok, git's message)."""
+    if not allowed_signers.is_file():
+        return False, f"allowed signers file {allowed_signers} does not exist"
+    try:
+        out = repo.git.execute(
+            [
+                "git",
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                f"gpg.ssh.allowedSignersFile={allowed_signers}",
+                "verify-commit",
+                "--raw",
+                resolve(repo, ref),
+            ],
+            with_extended_output=True,
+        )
+    except GitCommandError as exc:
+        return False, (exc.stderr or str(exc)).strip()
+    status, stdout, stderr = out
+    return status == 0, (stderr or stdout).strip()
