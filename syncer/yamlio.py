@@ -13,6 +13,7 @@ canonical file byte-identical.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
 
 from .errors import Problem, ValidationError
 
@@ -72,8 +78,17 @@ class Document:
         return Problem(self.path, message, line, column, hint)
 
 
+class _PlainConstructor(SafeConstructor):
+    """Timestamps stay the strings they were written as: data is JSON's (str, number, bool, null, list,
+    mapping), so that hashing and the tenant API never meet a ``datetime``."""
+
+
+_PlainConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
 def _safe_yaml() -> YAML:
     yaml = YAML(typ="safe", pure=False)
+    yaml.Constructor = _PlainConstructor
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -145,7 +160,39 @@ def load_text(text: str, display: str) -> Document:
         raise ValidationError([_problem_from_marked(exc, display)]) from None
     except YAMLError as exc:
         raise ValidationError([Problem(display, f"invalid YAML: {exc}")]) from None
-    return Document(data=data, path=display, text=text)
+    document = Document(data=data, path=display, text=text)
+    problems = [
+        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return document
+
+
+_PLAIN_HINT = (
+    "Files hold strings, numbers, true/false, null, lists and mappings with string keys only."
+)
+
+
+def _not_plain(value: Any, path: JsonPath) -> list[tuple[JsonPath, str, str]]:
+    """Where the data is not plain JSON-like data (binary, sets, non-string keys, NaN, infinity)."""
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append(
+                    ((*path, key), f"the mapping key `{key}` is not a string.", "Put it in quotes.")
+                )
+            else:
+                found += _not_plain(item, (*path, key))
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _not_plain(item, (*path, index))]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, "the number is not finite (NaN or infinity).", _PLAIN_HINT)]
+    if value is None or isinstance(value, str | int | float | bool):
+        return []
+    return [(path, f"a YAML {type(value).__name__} value is not supported here.", _PLAIN_HINT)]
 
 
 def _refuse_aliases(text: str, display: str) -> None:
@@ -201,6 +248,8 @@ def _to_node(value: Any, depth: int) -> Any:
             node[key] = _to_node(item, depth + 1)
         if value and all(_short_scalar(v) for v in value.values()) and _flow_fits(value, depth):
             node.fa.set_flow_style()
+            for key in node:
+                node[key] = _flow_safe(node[key])
         else:
             node.fa.set_block_style()
         return node
@@ -208,6 +257,8 @@ def _to_node(value: Any, depth: int) -> Any:
         seq = CommentedSeq(_to_node(item, depth + 1) for item in value)
         if not value or (all(_short_scalar(v) for v in value) and _flow_fits(value, depth)):
             seq.fa.set_flow_style()
+            for index, item in enumerate(seq):
+                seq[index] = _flow_safe(item)
         else:
             seq.fa.set_block_style()
         return seq
@@ -218,6 +269,24 @@ def _to_node(value: Any, depth: int) -> Any:
             return LiteralScalarString(value)
         if _needs_double_quotes(value):
             return DoubleQuotedScalarString(value)
+        if value.lower() in _YAML11_WORDS:
+            return SingleQuotedScalarString(value)
+    return value
+
+
+# Plain in YAML 1.2, but booleans to YAML 1.1 readers (PyYAML, many CI tools): quoted, so that `Yes` stays
+# a string wherever the file is read.
+_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off"})
+
+
+_FLOW_UNSAFE = re.compile(r"[:,\[\]{}#&*!|>'\"%@`?]")
+
+
+def _flow_safe(value: Any) -> Any:
+    """Inside ``{...}`` and ``[...]`` more characters are syntax: quote any string that has one."""
+    if isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString):
+        if _FLOW_UNSAFE.search(value):
+            return SingleQuotedScalarString(value)
     return value
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from ..apply import ApplyResult, Options, apply_plan
 from ..errors import EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, RefusedError, UsageError
-from ..model import WRITES, EnvironmentPlan, Role, Status
-from ._common import client, emit, in_parallel, needs_person, plan_all, render, workspace
+from ..model import NEEDS_PERSON, WRITES, EnvironmentPlan, Role, Status
+
+WRITTEN = ("created", "updated", "refreshed")
+from ._common import client, emit, in_parallel, plan_all, render, workspace
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,8 +59,15 @@ def print_results(results: list[ApplyResult], plans: list[EnvironmentPlan]) -> i
         print(f"{result.environment}: {result.writes()} write(s)", file=sys.stderr)
     if failed:
         return EXIT_ERROR
+    written = {(r.environment, i.key) for r in results for i in r.results if i.action in WRITTEN}
+    waiting = [
+        f
+        for p in plans
+        for f in p.flows
+        if f.status in NEEDS_PERSON and (p.environment, f.key) not in written
+    ]
     refused = any(i.action == "refused" for r in results for i in r.results)
-    return EXIT_ATTENTION if needs_person(plans) or refused else EXIT_OK
+    return EXIT_ATTENTION if waiting or refused else EXIT_OK
 
 
 def _actor() -> str:
