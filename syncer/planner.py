@@ -133,8 +133,10 @@ def _explain_live_edits(
     ]
     if plan.status is Status.CONFLICT and plan.desired is not None:
         applied = ws.flow_at(annotations.get(ANN_GIT_COMMIT, ""), plan.key)
-        if applied is not None:
-            plan.git_side = diff.diff(desired_for(applied, env), plan.desired, env.ignore)
+        if applied is not None and plan.live is not None:
+            last = desired_for(applied, env)
+            plan.git_side = diff.diff(last, plan.desired, env.ignore)
+            plan.changes = diff.diff(last, plan.live, env.ignore)  # Production's own edits
 
 
 def _orphans(
