@@ -63,13 +63,16 @@ class Landscape:
     tenants: dict[str, RunningTenant] = field(default_factory=dict)
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # env -> key name -> key
     outputs: list[str] = field(default_factory=list)  # everything any command printed
+    clients: list[TenantClient] = field(default_factory=list)
 
     @property
     def repo(self) -> Path:
         return self.root / "repo"
 
     def client(self, env: str, who: str = "syncer-ci") -> TenantClient:
-        return TenantClient(env, self.tenants[env].url, self.keys[env][who], retries=0)
+        client = TenantClient(env, self.tenants[env].url, self.keys[env][who], retries=0)
+        self.clients.append(client)  # closed before the tenants stop, so shutdown never waits
+        return client
 
     def syncer(self, *argv: str) -> Result:
         out, err = io.StringIO(), io.StringIO()
@@ -198,7 +201,11 @@ def landscape(
         for name, spec in envs.items():
             write_environment(world.repo, name, world.tenants[name].url, spec)
         world.commit_all("environments")
-        yield world
+        try:
+            yield world
+        finally:
+            for client in world.clients:
+                client.close()
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
