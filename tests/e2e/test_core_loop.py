@@ -295,3 +295,17 @@ def test_canary_secret_never_leaves_the_tenants(world: Landscape, tmp_path: Path
             everything += path.read_text("utf-8", errors="replace")
     assert CANARY not in everything
     assert ENV_CANARY not in everything
+
+
+def test_plan_json_follows_the_plan_schema(world: Landscape) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+    _promoted(world)
+    world.edit("production-eu", BP, _retitle("hotfix"), hotfix=True)
+    for argv in (("plan", "--output", "json"), ("report", "--output", "json")):
+        data = json.loads(world.syncer(*argv).out)
+        errors = list(Draft202012Validator(schema).iter_errors(data))
+        assert errors == [], errors[0].message
+    single = json.loads(world.syncer("plan", "--output", "json", "--env", "production-eu").out)
+    assert isinstance(single, dict) and single["environment"] == "production-eu"
