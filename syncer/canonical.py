@@ -94,13 +94,23 @@ SORTED_LISTS: frozenset[str] = frozenset(
 _DATA_KEYED_CHILDREN = {"extensions": True, "layout": True, "annotations": False, "content": False}
 
 
+# Keys that only lead at the top of a document; deeper down (a data point's ``metadata``) they sort
+# like any other key.
+_ROOT = "\x00root"
+_TOP_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "layout"})
+
+
 def _key_order(key: str) -> tuple[int, str]:
     return (_PRIORITY.get(key, len(_PRIORITY)), key)
 
 
+def _nested_key_order(key: str) -> tuple[int, str]:
+    return (len(_PRIORITY) if key in _TOP_ONLY else _PRIORITY.get(key, len(_PRIORITY)), key)
+
+
 def canonicalize(document: Any) -> Any:
     """Return a canonical deep copy of a care-flow document (or any part of one)."""
-    return _canonical(document, parent=None, data_keyed=False)
+    return _canonical(document, parent=_ROOT, data_keyed=False)
 
 
 def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
@@ -108,7 +118,7 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
         if data_keyed:
             ordered = sorted(value)
             return {k: _canonical(value[k], k, parent in _DATA_KEYED_CHILDREN) for k in ordered}
-        ordered = sorted(value, key=_key_order)
+        ordered = sorted(value, key=_key_order if parent == _ROOT else _nested_key_order)
         return {
             k: _canonical(value[k], k, k in _DATA_KEYED_CHILDREN and parent != "layout")
             for k in ordered

@@ -230,7 +230,11 @@ def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
 
 # --- dumping -------------------------------------------------------------------------------------------
 
-_LITERAL_UNSAFE = re.compile(r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
+# Trailing blanks, tabs, and characters YAML cannot print raw (C0/C1 controls, line separators, BOM,
+# U+FFFE/U+FFFF): a string with any of them is written double-quoted, with escapes.
+_LITERAL_UNSAFE = re.compile(
+    r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]"
+)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -245,7 +249,7 @@ def _to_node(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
         node = CommentedMap()
         for key, item in value.items():
-            node[key] = _to_node(item, depth + 1)
+            node[_key_node(key)] = _to_node(item, depth + 1)
         if value and all(_short_scalar(v) for v in value.values()) and _flow_fits(value, depth):
             node.fa.set_flow_style()
             for key in node:
@@ -288,6 +292,15 @@ def _flow_safe(value: Any) -> Any:
         if _FLOW_UNSAFE.search(value):
             return SingleQuotedScalarString(value)
     return value
+
+
+def _key_node(key: Any) -> Any:
+    """A key YAML would misread or mangle raw (a line break, a control character, flow syntax) is quoted."""
+    if isinstance(key, str) and ("\n" in key or _needs_double_quotes(key)):
+        return DoubleQuotedScalarString(key)
+    if isinstance(key, str) and _FLOW_UNSAFE.search(key):  # the mapping may be written {...}
+        return SingleQuotedScalarString(key)
+    return key
 
 
 def _needs_double_quotes(value: str) -> bool:

@@ -1,9 +1,11 @@
-"""Go-live end to end: preflight, publish and ids over real HTTP against real tenants and a real Git repo."""
+"""Go-live end to end: preflight, publish and ids over real HTTP, real tenants, a real Git repo."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -163,8 +165,8 @@ def test_concealed_values_never_leave_the_tenants(world: Landscape, tmp_path: Pa
     for output in ("text", "json", "markdown"):
         world.syncer("preflight", "--output", output)
     for output in ("json", "env", "markdown", "text"):
-        world.syncer("ids", "--output", output)
-    world.syncer("ids", "--env", "sandbox", "--output", "json")
+        assert world.syncer("ids", "--output", output).code == 0
+    assert world.syncer("ids", "--env", "sandbox", "--output", "json").code == 0
     world.syncer("publish", "--env", EU, "--flow", BP, "--yes", "--force")
     world.syncer("publish", "--env", EU, "--flow", BP, "--yes", "--output", "json")
     everything = "\n".join(world.outputs) + json.dumps(_versions(world))
@@ -208,6 +210,22 @@ def test_text_and_markdown_name_the_blocking_items(world: Landscape) -> None:
     assert "| ⛔ | concealed value elation.client\\_secret |" in markdown.out
 
 
+def test_publish_asks_on_a_terminal(world: Landscape, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(world)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    result = world.syncer("publish", "--env", EU, "--flow", BP)
+    assert result.code == 0 and "nothing published" in result.err
+    assert _versions(world) == []
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    assert world.syncer("publish", "--env", EU, "--flow", BP).code == 0
+    assert len(_versions(world)) == 1
+
+
 # -- bad input and faults -------------------------------------------------------------------------
 
 
@@ -242,7 +260,7 @@ def test_key_that_cannot_read(
 ) -> None:
     key = "no-read-key-51f0e2a9"
     entries = [{"name": "blind", "key": key, "scopes": ["write", "publish"]}]
-    with start_tenant("production-uk", "production", tmp_path / "uk.db", entries, region="uk") as uk:
+    with start_tenant("production-uk", "production", tmp_path / "uk.db", entries) as uk:
         write_environment(world.repo, "production-uk", uk.url, {"role": "target", "region": "uk"})
         monkeypatch.setenv("SYNCER_PRODUCTION_UK_API_KEY", key)
         for argv in (

@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic care-flow generator they (and the tests) use."""
