@@ -25,13 +25,23 @@ from . import diff, vcs
 from .canonical import canonicalize, without_layout
 from .errors import GitError, ValidationError
 from .exporter import render_flow, to_file_form
-from .model import Change, FlowPlan, Status, is_constant_ref, iter_value_items
+from .model import (
+    Change,
+    EnvironmentPlan,
+    FlowPlan,
+    Status,
+    is_constant_ref,
+    iter_value_items,
+)
+from .report import GITHUB_LIMIT, code_span, render_environment_markdown
 from .validate import check_flow
 from .workspace import FLOWS_DIR, atomic_write
 from .yamlio import load_text
 
 if TYPE_CHECKING:
     import git
+
+    from .github import GitHub
 
 BACKPORTABLE = frozenset({Status.DRIFT, Status.CONFLICT})
 ANN_BACKPORTED = "syncer.io/backported-from"  # recorded on a Sandbox flow that --to-sandbox wrote
@@ -173,7 +183,7 @@ def commit_message(plan: FlowPlan, environment: str, backported: Backported) -> 
     lines += [f"- {line}" for line in edit_lines(plan)] or ["- (no edit history available)"]
     changes = [c for c in plan.changes if not c.cosmetic] + [c for c in plan.changes if c.cosmetic]
     if changes:
-        lines += ["", "What it changes in Git:"] + _described(changes)
+        lines += ["", "What it changes in Git:", *_described(changes)]
     if plan.status is Status.CONFLICT:
         lines += ["", "Conflict: this replaces what Git changed since the last apply:"]
         lines += _described(plan.git_side) or ["- (Git's side could not be read)"]
@@ -213,21 +223,29 @@ def unexported_edits(
     return [Change("flow", "changed", description="the flow differs in a way diff cannot name")]
 
 
-def sandbox_body(
-    backported: dict[str, Any], sandbox_definition: dict[str, Any], base_document: dict[str, Any]
-) -> dict[str, Any]:
-    """The Sandbox write of ``--to-sandbox``: the backported shape, Sandbox's own values (concealed
-    ones are never sent, so the tenant keeps them) and Sandbox's moved boxes."""
-    body = copy.deepcopy(backported)
-    own = _by_id(sandbox_definition)
+def with_own_values(document: dict[str, Any], own: dict[str, Any] | None) -> dict[str, Any]:
+    """``document`` as a write to a tenant that keeps its own values: no concealed value is sent
+    (the tenant keeps what it has, blank on create), and every visible item ``own`` already has
+    keeps ``own``'s value."""
+    body = copy.deepcopy(document)
+    mine = _by_id(own)
     for ref, item in iter_value_items(body):
         item.pop("has_value", None)
         if item.get("concealed"):
             item.pop("value", None)
             continue
-        mine = own.get(str(item.get("id", ref)))
-        if mine is not None and not mine[1].get("concealed"):
-            item["value"] = mine[1].get("value")
+        kept = mine.get(str(item.get("id", ref)))
+        if kept is not None and not kept[1].get("concealed"):
+            item["value"] = kept[1].get("value")
+    return body
+
+
+def sandbox_body(
+    backported: dict[str, Any], sandbox_definition: dict[str, Any], base_document: dict[str, Any]
+) -> dict[str, Any]:
+    """The Sandbox write of ``--to-sandbox``: the backported shape with Sandbox's own values
+    (concealed ones are never sent) and the boxes Sandbox moved since the last export."""
+    body = with_own_values(backported, sandbox_definition)
     body["layout"] = merge_layout(
         base_document.get("layout"), sandbox_definition.get("layout"), backported.get("layout")
     )
@@ -246,24 +264,6 @@ def merge_layout(base: Any, sandbox: Any, incoming: Any) -> dict[str, Any]:
             if node in target and old.get(node) != position:
                 target[node] = copy.deepcopy(position)
     return merged
-
-
-def bootstrap_body(
-    definition: dict[str, Any], existing: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Production's flow as a Sandbox write: no concealed value is ever sent (blank on create; kept
-    when forced over an existing Sandbox flow, whose visible values are kept too)."""
-    body = copy.deepcopy(definition)
-    own = _by_id(existing)
-    for ref, item in iter_value_items(body):
-        item.pop("has_value", None)
-        if item.get("concealed"):
-            item.pop("value", None)
-            continue
-        mine = own.get(str(item.get("id", ref)))
-        if mine is not None and not mine[1].get("concealed"):
-            item["value"] = mine[1].get("value")
-    return body
 
 
 # -- Git ----------------------------------------------------------------------------------------------
@@ -297,6 +297,18 @@ def commit_on_branch(
         vcs.checkout(repo, original)
 
 
+def require_clean(repo: git.Repo, what: str) -> None:
+    """Refuse to work in a dirty work tree, naming the files (untracked ones too)."""
+    dirty = vcs.dirty_files(repo)
+    if dirty:
+        more = " ..." if len(dirty) > 20 else ""
+        raise GitError(
+            f"the work tree has uncommitted changes, so {what} changed nothing: "
+            f"{', '.join(dirty[:20])}{more}. Commit or stash them (or run from a clean clone), "
+            "then run it again."
+        )
+
+
 def _restore(repo: git.Repo, root: Path, rel: str) -> None:
     data = vcs.file_at(repo, "HEAD", rel)
     path = root / rel
@@ -304,3 +316,57 @@ def _restore(repo: git.Repo, root: Path, rel: str) -> None:
         path.unlink(missing_ok=True)
     else:
         path.write_bytes(data)
+
+
+# -- pull requests ------------------------------------------------------------------------------------
+
+
+def pull_request_text(
+    plan: EnvironmentPlan, flow: FlowPlan, backported: Backported, branch: str
+) -> tuple[str, str]:
+    """Title and body of a backport pull request: what it carries, then the drift report."""
+    environment = plan.environment
+    title = f"Backport hotfix of {flow.key} from {environment} (revision {flow.live_revision})"
+    lines = [
+        f"This pull request carries a hotfix made in {code_span(environment)} back into Git: "
+        f"{code_span(flow_path(flow.key))} on {code_span(branch)} holds its working version "
+        f"(revision {flow.live_revision}).",
+        "",
+        "Constant and extension-setting values, concealed values and paths the environment ignores "
+        "keep Git's content.",
+    ]
+    if flow.status is Status.CONFLICT:
+        lines += [
+            "",
+            "**Conflict:** Git changed this flow too since the last apply. Merging replaces Git's "
+            "side (listed below) with Production's version; bring back what should stay first.",
+        ]
+    if backported.notes:
+        lines += ["", "For the reviewer:"] + [f"- {_md_note(n)}" for n in backported.notes]
+    lines += [
+        "",
+        f"After merging, `syncer apply` (or the next reconcile) only refreshes syncer's annotations "
+        f"in {code_span(environment)}; other environments receive the hotfix as a normal update.",
+        "",
+    ]
+    intro = "\n".join(lines)
+    report = render_environment_markdown(plan, limit=GITHUB_LIMIT - len(intro) - 200)
+    return title, intro + "\n" + report
+
+
+def _md_note(note: str) -> str:
+    """Notes name refs in backticks already; everything else in them is ours."""
+    return note.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def open_pull(github: GitHub, title: str, body: str, branch: str, base: str) -> dict[str, Any]:
+    """Find the open pull request from ``branch`` and bring it up to date, or open one."""
+    existing = github.find_pull(branch, base)
+    if existing is None:
+        created = github.create_pull(title, branch, base, body)
+        return {"number": created.get("number"), "url": created.get("html_url"), "action": "opened"}
+    action = "unchanged"
+    if existing.get("body") != body or existing.get("title") != title:
+        github.update_pull(int(existing["number"]), title=title, body=body)
+        action = "updated"
+    return {"number": existing.get("number"), "url": existing.get("html_url"), "action": action}

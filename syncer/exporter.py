@@ -29,7 +29,8 @@ def to_file_form(definition: dict[str, Any]) -> dict[str, Any]:
         item.pop("has_value", None)
         if item.get("concealed"):
             item.pop("value", None)
-    return canonicalize(document)
+    result: dict[str, Any] = canonicalize(document)
+    return result
 
 
 def render_flow(document: dict[str, Any]) -> str:

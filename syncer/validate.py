@@ -552,7 +552,7 @@ def _layout_flows(root: Path) -> list[Path]:
 def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
     targets = _Targets()
     for given in paths or [root]:
-        path = given if given.is_absolute() or given.exists() else root / given
+        path = given if given.is_absolute() or not (root / given).exists() else root / given
         if not path.exists():
             targets.problems.append(Problem(str(given), "no such file or folder."))
         elif not _inside(root, path):

@@ -70,7 +70,7 @@ def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
         return
     for item in tree.traverse():
         if isinstance(item, git.Blob):
-            yield TreeFile(item.path, item.hexsha, item.data_stream.read())
+            yield TreeFile(str(item.path), item.hexsha, item.data_stream.read())
 
 
 def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:

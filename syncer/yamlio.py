@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,8 @@ class _PlainConstructor(SafeConstructor):
 _PlainConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
 
-def _safe_yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
+def _safe_yaml(pure: bool = False) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _PlainConstructor
     yaml.allow_duplicate_keys = False
     return yaml
@@ -155,7 +155,7 @@ def load_text(text: str, display: str) -> Document:
     if "&" in text or "*" in text:
         _refuse_aliases(text, display)
     try:
-        data = _safe_yaml().load(text)
+        data = _load_data(text)
     except MarkedYAMLError as exc:
         raise ValidationError([_problem_from_marked(exc, display)]) from None
     except YAMLError as exc:
@@ -195,9 +195,28 @@ def _not_plain(value: Any, path: JsonPath) -> list[tuple[JsonPath, str, str]]:
     return [(path, f"a YAML {type(value).__name__} value is not supported here.", _PLAIN_HINT)]
 
 
+# The C parser (libyaml) is fast but follows YAML 1.1 in places where YAML 1.2 allows more, e.g. a URL in a
+# flow mapping (`{base_url: https://x}`, as SPEC 4 writes it). When it refuses, the pure-Python 1.2 parser
+# (the same one that locates lines) decides, and its error is the one reported.
+
+
+def _load_data(text: str) -> Any:
+    try:
+        return _safe_yaml().load(text)
+    except MarkedYAMLError:
+        return _safe_yaml(pure=True).load(text)
+
+
+def _events(text: str) -> Iterator[Any]:
+    try:
+        yield from _safe_yaml().parse(text)
+    except MarkedYAMLError:
+        yield from _safe_yaml(pure=True).parse(text)
+
+
 def _refuse_aliases(text: str, display: str) -> None:
     try:
-        for event in _safe_yaml().parse(text):
+        for event in _events(text):
             anchor = getattr(event, "anchor", None)
             if isinstance(event, AliasEvent) or anchor:
                 mark = event.start_mark

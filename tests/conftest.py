@@ -6,7 +6,7 @@
 - ``ADMIN_KEY`` (all scopes), ``READER_KEY`` (read), ``WRITER_KEY`` (read+write), ``PUBLISHER_KEY``
   (read+publish); the key names (``admin``, ``reader``, ...) are the actors recorded in history.
   ``auth(key)`` gives the ``Authorization`` header.
-- ``make_flow(definition_id=..., key=..., title=...)`` builds a small valid care-flow document (schema of
+- ``make_flow(definition_id=..., key=..., title=...)`` (also importable as ``sample_flow``) builds a small valid care-flow document (schema of
   docs/flow-format.md) with one visible and one concealed constant and one visible and one concealed
   extension setting.
 """
@@ -133,15 +133,16 @@ _FLOW: dict[str, Any] = {
 }
 
 
+def sample_flow(
+    definition_id: str = "flow-intake", key: str = "intake", title: str = "Intake"
+) -> dict[str, Any]:
+    """A small valid flow document (a fresh deep copy every call)."""
+    flow = copy.deepcopy(_FLOW)
+    flow["metadata"].update(definition_id=definition_id, key=key, title=title)
+    return flow
+
+
 @pytest.fixture
 def make_flow() -> Callable[..., dict[str, Any]]:
-    """A builder of small valid flow documents (a fresh deep copy every call)."""
-
-    def build(
-        definition_id: str = "flow-intake", key: str = "intake", title: str = "Intake"
-    ) -> dict[str, Any]:
-        flow = copy.deepcopy(_FLOW)
-        flow["metadata"].update(definition_id=definition_id, key=key, title=title)
-        return flow
-
-    return build
+    """``sample_flow`` as a fixture."""
+    return sample_flow

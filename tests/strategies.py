@@ -68,9 +68,7 @@ TRICKY_STRINGS = [
     "https://example.org/a?b=c&d=e#f",
 ]
 
-_PLAIN_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",)), max_size=24
-)
+_PLAIN_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=24)
 TEXT = st.one_of(st.sampled_from(TRICKY_STRINGS), _PLAIN_TEXT)
 SHORT = st.one_of(st.sampled_from(TRICKY_STRINGS), st.text(max_size=10))
 VALUE_TYPES = ["string", "number", "boolean", "date", "telephone", "strings_array", "json"]
@@ -106,7 +104,9 @@ def multiline(draw: st.DrawFn, placeholders: list[str] | None = None) -> str:
 
 
 def _constants(draw: st.DrawFn, ids: _Ids) -> list[dict[str, Any]]:
-    keys = draw(st.lists(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), unique=True, max_size=4))
+    keys = draw(
+        st.lists(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), unique=True, max_size=4)
+    )
     constants = []
     for key in keys:
         item: dict[str, Any] = {"id": ids.new(), "key": key, "label": draw(TEXT)}
@@ -119,10 +119,19 @@ def _constants(draw: st.DrawFn, ids: _Ids) -> list[dict[str, Any]]:
 
 
 def _extensions(draw: st.DrawFn, ids: _Ids) -> dict[str, Any]:
-    names = draw(st.lists(st.from_regex(r"[a-z][a-zA-Z0-9_]{0,8}", fullmatch=True), unique=True, max_size=2))
+    names = draw(
+        st.lists(st.from_regex(r"[a-z][a-zA-Z0-9_]{0,8}", fullmatch=True), unique=True, max_size=2)
+    )
     extensions: dict[str, Any] = {}
     for name in names:
-        settings = draw(st.lists(st.from_regex(r"[a-z][a-zA-Z_]{0,8}", fullmatch=True), unique=True, min_size=1, max_size=3))
+        settings = draw(
+            st.lists(
+                st.from_regex(r"[a-z][a-zA-Z_]{0,8}", fullmatch=True),
+                unique=True,
+                min_size=1,
+                max_size=3,
+            )
+        )
         extensions[name] = {}
         for setting in settings:
             item: dict[str, Any] = {"id": ids.new(), "label": draw(TEXT)}
@@ -154,7 +163,9 @@ def _data_points(draw: st.DrawFn, ids: _Ids) -> list[dict[str, Any]]:
     return points
 
 
-def _forms(draw: st.DrawFn, ids: _Ids, rules: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _forms(
+    draw: st.DrawFn, ids: _Ids, rules: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Forms with questions, and the data point definition of each question (same id, as in Awell)."""
     forms, points = [], []
     for _ in range(draw(st.integers(0, 2))):
@@ -170,7 +181,8 @@ def _forms(draw: st.DrawFn, ids: _Ids, rules: list[str]) -> tuple[list[dict[str,
                 "question_type": "multiple_choice",
                 "user_question_type": "multiple_choice",
                 "options": [
-                    {"id": ids.new(), "value": str(i), "label": draw(TEXT)} for i in range(draw(st.integers(0, 3)))
+                    {"id": ids.new(), "value": str(i), "label": draw(TEXT)}
+                    for i in range(draw(st.integers(0, 3)))
                 ],
                 "question_config": {"recode_enabled": False, "mandatory": draw(st.booleans())},
             }
@@ -187,11 +199,15 @@ def _forms(draw: st.DrawFn, ids: _Ids, rules: list[str]) -> tuple[list[dict[str,
                     "qualified_key": "form.q",
                 }
             )
-        forms.append({"id": form_id, "key": draw(SHORT), "title": draw(TEXT), "questions": questions})
+        forms.append(
+            {"id": form_id, "key": draw(SHORT), "title": draw(TEXT), "questions": questions}
+        )
     return forms, points
 
 
-def _placeholders(constant_keys: list[str], data_points: list[str], variables: list[str]) -> list[str]:
+def _placeholders(
+    constant_keys: list[str], data_points: list[str], variables: list[str]
+) -> list[str]:
     return (
         [f"Call {{{{constants.{key}}}}} now" for key in constant_keys]
         + [f"Score: {{{{data_point:{point}}}}}" for point in data_points]
@@ -228,14 +244,23 @@ def careflows(draw: st.DrawFn) -> dict[str, Any]:
         timings=[ids.new() for _ in range(draw(st.integers(0, 2)))],
         forms=[f["id"] for f in forms],
         stakeholders=[ids.new() for _ in range(draw(st.integers(1, 3)))],
-        placeholders=_placeholders([c["key"] for c in constants], point_ids, [v["id"] for v in variables]),
+        placeholders=_placeholders(
+            [c["key"] for c in constants], point_ids, [v["id"] for v in variables]
+        ),
     )
-    messages = [_message(draw, context, constants, variables) for _ in range(draw(st.integers(0, 2)))]
+    messages = [
+        _message(draw, context, constants, variables) for _ in range(draw(st.integers(0, 2)))
+    ]
     context.messages = [m["id"] for m in messages]
     notes = [_clinical_note(draw, context) for _ in range(draw(st.integers(0, 1)))]
     context.notes = [n["id"] for n in notes]
     webhooks = [
-        {"id": ids.new(), "extension": "elation", "webhook_key": draw(SHORT), "endpoint_url": draw(TEXT)}
+        {
+            "id": ids.new(),
+            "extension": "elation",
+            "webhook_key": draw(SHORT),
+            "endpoint_url": draw(TEXT),
+        }
         for _ in range(draw(st.integers(0, 1)))
     ]
     context.webhooks = [w["id"] for w in webhooks]
@@ -253,18 +278,28 @@ def careflows(draw: st.DrawFn) -> dict[str, Any]:
         "spec": {
             "team_id": draw(SHORT),
             "settings": {
-                "reminders": {"amount": draw(st.integers(0, 3)), "delay": {"amount": 1, "unit": "day"}},
+                "reminders": {
+                    "amount": draw(st.integers(0, 3)),
+                    "delay": {"amount": 1, "unit": "day"},
+                },
                 "constants": constants,
                 "extensions": _extensions(draw, ids),
             },
             "stakeholders": [
-                {"id": s, "label": {"en": draw(TEXT)}, "clinical_app_role": draw(SHORT)} for s in context.stakeholders
+                {"id": s, "label": {"en": draw(TEXT)}, "clinical_app_role": draw(SHORT)}
+                for s in context.stakeholders
             ],
-            "labels": [{"id": ids.new(), "color": "blue", "text": draw(TEXT)} for _ in range(draw(st.integers(0, 2)))],
+            "labels": [
+                {"id": ids.new(), "color": "blue", "text": draw(TEXT)}
+                for _ in range(draw(st.integers(0, 2)))
+            ],
             "tracks": tracks,
             "rules": rules,
             "triggers": [_trigger(draw, context, t) for t in tracks],
-            "timings": [{"id": t, "delay": {"amount": draw(st.integers(0, 9)), "unit": "hour"}} for t in context.timings],
+            "timings": [
+                {"id": t, "delay": {"amount": draw(st.integers(0, 9)), "unit": "hour"}}
+                for t in context.timings
+            ],
             "data_point_definitions": points,
             "dynamic_variables": variables,
             "forms": forms,
@@ -295,14 +330,35 @@ class _Context:
 def _rule(draw: st.DrawFn, ids: _Ids, points: list[str]) -> dict[str, Any]:
     conditions = []
     for _ in range(draw(st.integers(0, 2))):
-        operand = draw(st.one_of(st.none(), st.builds(lambda v: {"type": "number", "value": v}, st.sampled_from(["10", "0", "-1"]))))
-        conditions.append(
-            {"id": ids.new(), "reference": draw(st.sampled_from(points)), "operator": "is_less_than", "operand": operand}
+        operand = draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda v: {"type": "number", "value": v}, st.sampled_from(["10", "0", "-1"])
+                ),
+            )
         )
-    return {"id": ids.new(), "boolean_operator": draw(st.sampled_from(["and", "or"])), "conditions": conditions}
+        conditions.append(
+            {
+                "id": ids.new(),
+                "reference": draw(st.sampled_from(points)),
+                "operator": "is_less_than",
+                "operand": operand,
+            }
+        )
+    return {
+        "id": ids.new(),
+        "boolean_operator": draw(st.sampled_from(["and", "or"])),
+        "conditions": conditions,
+    }
 
 
-def _message(draw: st.DrawFn, context: _Context, constants: list[dict[str, Any]], variables: list[dict[str, Any]]) -> dict[str, Any]:
+def _message(
+    draw: st.DrawFn,
+    context: _Context,
+    constants: list[dict[str, Any]],
+    variables: list[dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "id": context.ids.new(),
         "subject": draw(TEXT),
@@ -338,7 +394,9 @@ def _action(draw: st.DrawFn, context: _Context) -> dict[str, Any]:
         "id": context.ids.new(),
         "type": kind,
         "title": draw(TEXT),
-        "stakeholder_definition_ids": draw(st.lists(st.sampled_from(context.stakeholders), max_size=2, unique=True)),
+        "stakeholder_definition_ids": draw(
+            st.lists(st.sampled_from(context.stakeholders), max_size=2, unique=True)
+        ),
         "location_definition_ids": [],
     }
     action.update(_action_fields(draw, context, kind))
@@ -350,29 +408,60 @@ def _action_fields(draw: st.DrawFn, context: _Context, kind: str) -> dict[str, A
     headers = [{"key": "Authorization", "value": draw(st.sampled_from(context.placeholders))}]
     mappings = [{"response_key": "data.score", "data_point_definition_id": point}]
     fields: dict[str, dict[str, Any]] = {
-        "form": {"form_definition_id": draw(st.sampled_from(context.forms or ["-"])), "form_display_mode": "regular"},
+        "form": {
+            "form_definition_id": draw(st.sampled_from(context.forms or ["-"])),
+            "form_display_mode": "regular",
+        },
         "message": {"message_definition_id": draw(st.sampled_from(context.messages or ["-"]))},
-        "clinical_note": {"clinical_note_definition_id": draw(st.sampled_from(context.notes or ["-"]))},
+        "clinical_note": {
+            "clinical_note_definition_id": draw(st.sampled_from(context.notes or ["-"]))
+        },
         "checklist": {"checklist": draw(st.lists(TEXT, max_size=3))},
         "calculation": {
             "calculation_definition_id": "phq_9",
-            "calculation_inputs": [{"calculation_input_id": "Q1", "data_point_definition_id": point}],
+            "calculation_inputs": [
+                {"calculation_input_id": "Q1", "data_point_definition_id": point}
+            ],
         },
         "api_call": {
-            "api_call": {"method": "POST", "endpoint": draw(st.sampled_from(context.placeholders)), "headers": headers, "body": draw(multiline(context.placeholders)), "mappings": mappings}
+            "api_call": {
+                "method": "POST",
+                "endpoint": draw(st.sampled_from(context.placeholders)),
+                "headers": headers,
+                "body": draw(multiline(context.placeholders)),
+                "mappings": mappings,
+            }
         },
         "api_call_graphql": {
-            "api_call": {"endpoint": "https://x", "headers": headers, "query": draw(multiline()), "mappings": mappings}
+            "api_call": {
+                "endpoint": "https://x",
+                "headers": headers,
+                "query": draw(multiline()),
+                "mappings": mappings,
+            }
         },
         "push_to_emr": {"emr_report_definition_id": context.ids.new()},
         "plugin": {
             "plugin_key": "elation",
             "plugin_action_key": "getPatient",
             "plugin_fields": [
-                {"id": "patientId", "label": draw(TEXT), "type": "string", "required": draw(st.booleans()), "value": draw(st.sampled_from(context.placeholders)), "options": {"data_point_definition_ids": [point]}}
+                {
+                    "id": "patientId",
+                    "label": draw(TEXT),
+                    "type": "string",
+                    "required": draw(st.booleans()),
+                    "value": draw(st.sampled_from(context.placeholders)),
+                    "options": {"data_point_definition_ids": [point]},
+                }
             ],
             "extension_data_points": [{"key": "firstName", "value_type": "string"}],
-            "extension_data_point_mappings": [{"id": context.ids.new(), "extension_data_point_key": "firstName", "data_point_definition_id": point}],
+            "extension_data_point_mappings": [
+                {
+                    "id": context.ids.new(),
+                    "extension_data_point_key": "firstName",
+                    "data_point_definition_id": point,
+                }
+            ],
         },
     }
     return fields[kind]
@@ -394,17 +483,36 @@ def _track(draw: st.DrawFn, context: _Context) -> dict[str, Any]:
     transitions = []
     for index, step in enumerate(steps):
         origin_index = draw(st.integers(-1, index - 1))
-        origin = {"type": "track_start", "node_id": track_id} if origin_index < 0 else {"type": "step", "node_id": steps[origin_index]["id"]}
-        transitions.append(_transition(draw, context, origin, {"type": "step", "node_id": step["id"]}))
+        origin = (
+            {"type": "track_start", "node_id": track_id}
+            if origin_index < 0
+            else {"type": "step", "node_id": steps[origin_index]["id"]}
+        )
+        transitions.append(
+            _transition(draw, context, origin, {"type": "step", "node_id": step["id"]})
+        )
     last = {"type": "step", "node_id": steps[-1]["id"]}
     transitions.append(_transition(draw, context, last, {"type": "track_end", "node_id": track_id}))
     if draw(st.booleans()):
         steps[0]["documentation"] = {"format": "slate", "content": {"en": draw(multiline())}}
-    return {"id": track_id, "key": draw(SHORT), "title": draw(TEXT), "steps": steps, "transitions": transitions}
+    return {
+        "id": track_id,
+        "key": draw(SHORT),
+        "title": draw(TEXT),
+        "steps": steps,
+        "transitions": transitions,
+    }
 
 
-def _transition(draw: st.DrawFn, context: _Context, origin: dict[str, str], destination: dict[str, str]) -> dict[str, Any]:
-    transition: dict[str, Any] = {"id": context.ids.new(), "origin": origin, "destination": destination, "default": draw(st.booleans())}
+def _transition(
+    draw: st.DrawFn, context: _Context, origin: dict[str, str], destination: dict[str, str]
+) -> dict[str, Any]:
+    transition: dict[str, Any] = {
+        "id": context.ids.new(),
+        "origin": origin,
+        "destination": destination,
+        "default": draw(st.booleans()),
+    }
     if context.rules and draw(st.booleans()):
         transition["rule_definition_id"] = draw(st.sampled_from(context.rules))
     if context.timings and draw(st.booleans()):
@@ -416,7 +524,10 @@ def _trigger(draw: st.DrawFn, context: _Context, track: dict[str, Any]) -> dict[
     choices: list[dict[str, Any]] = [
         {"type": "pathway_started"},
         {"type": "ad_hoc"},
-        {"type": "data_point_collected", "data_point_definition_id": draw(st.sampled_from(context.points))},
+        {
+            "type": "data_point_collected",
+            "data_point_definition_id": draw(st.sampled_from(context.points)),
+        },
         {"type": "track_completed", "track_id": track["id"]},
         {"type": "step_completed", "step_id": track["steps"][0]["id"]},
     ]
@@ -425,14 +536,20 @@ def _trigger(draw: st.DrawFn, context: _Context, track: dict[str, Any]) -> dict[
     settings = draw(st.sampled_from(choices))
     if context.rules and draw(st.booleans()):
         settings = {**settings, "rule_id": draw(st.sampled_from(context.rules))}
-    trigger: dict[str, Any] = {"id": context.ids.new(), "target": {"type": "track", "id": track["id"]}, "settings": settings}
+    trigger: dict[str, Any] = {
+        "id": context.ids.new(),
+        "target": {"type": "track", "id": track["id"]},
+        "settings": settings,
+    }
     if draw(st.booleans()):
         trigger["timer"] = {"delay": {"amount": draw(st.integers(1, 30)), "unit": "day"}}
     return trigger
 
 
 def _layout(draw: st.DrawFn, tracks: list[dict[str, Any]]) -> dict[str, Any]:
-    coordinate = st.one_of(st.integers(-2000, 2000), st.floats(-2000, 2000).map(lambda f: round(f, 2)))
+    coordinate = st.one_of(
+        st.integers(-2000, 2000), st.floats(-2000, 2000).map(lambda f: round(f, 2))
+    )
     point = st.builds(lambda x, y: {"x": x, "y": y}, coordinate, coordinate)
     return {
         "tracks": {t["id"]: {"start": draw(point), "end": draw(point)} for t in tracks},

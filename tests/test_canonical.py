@@ -96,7 +96,10 @@ def test_lists_with_meaningful_order_keep_it(make_flow: FlowFactory) -> None:
 def test_data_keyed_mappings_are_sorted_plainly(make_flow: FlowFactory) -> None:
     flow = make_flow()
     flow["spec"]["settings"]["extensions"] = {
-        "zeta": {"b": {"id": "1", "label": "", "value": 1}, "a": {"id": "2", "label": "", "value": 2}},
+        "zeta": {
+            "b": {"id": "1", "label": "", "value": 1},
+            "a": {"id": "2", "label": "", "value": 2},
+        },
         "alpha": {},
     }
     flow["layout"]["steps"] = {"s2": {"y": 1, "x": 2}, "s1": {"x": 0, "y": 0}}

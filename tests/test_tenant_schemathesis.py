@@ -4,13 +4,11 @@ types, headers and bodies, and that auth is really enforced). Bounded to stay fa
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis.internal.conjecture import utils as cu
 from starlette.routing import Route
@@ -20,7 +18,8 @@ from syncer.tenant.app import create_app
 from syncer.tenant.auth import Keyring
 from syncer.tenant.preconditions import Write
 from syncer.tenant.storage import Store
-from tests.conftest import _FLOW, ADMIN_KEY, TEST_KEYS, auth
+from syncer.yamlio import load_text
+from tests.conftest import ADMIN_KEY, TEST_KEYS, auth, sample_flow
 
 OPENAPI = Path(__file__).parents[1] / "syncer" / "schemas" / "tenant-api.openapi.yaml"
 _END = object()
@@ -53,8 +52,7 @@ schemathesis.experimental.OPEN_API_3_1.enable()
 def _seeded_app(tmp_path: Path) -> Any:
     """An app whose store holds the flow the OpenAPI examples name, published once."""
     store = Store(tmp_path / "schemathesis.db", name="sandbox", kind="sandbox")
-    flow = copy.deepcopy(_FLOW)
-    flow["metadata"].update(definition_id="flow-intake", key="intake", title="Intake")
+    flow = sample_flow()
     write = Write("flow-intake", concealed.split(flow), {"a": "b"}, None, ("*",), "seed")
     store.write_flow(write)
     store.publish("flow-intake", "seed", "first")
@@ -87,7 +85,7 @@ def test_every_route_is_documented_and_nothing_more(tmp_path: Path) -> None:
         if isinstance(route, Route)
         for method in (route.methods or set()) - {"HEAD"}
     }
-    document = yaml.safe_load(OPENAPI.read_text("utf-8"))
+    document = load_text(OPENAPI.read_text("utf-8"), str(OPENAPI)).data
     assert document["openapi"].startswith("3.1")
     documented = {
         (method.upper(), path.replace("{version}", "{number}").replace("{revision}", "{number}"))

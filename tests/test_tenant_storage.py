@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import sqlite3
 import threading
@@ -233,3 +234,20 @@ def test_split_takes_every_concealed_value_out(make_flow: FlowBuilder) -> None:
     assert (
         flow["spec"]["settings"]["constants"][1]["value"] == "c-secret"
     )  # the input is not modified
+
+
+def test_tenant_never_imports_the_client_side() -> None:
+    """A client test cannot pass just because both sides share a bug (STYLE: tenant/ imports)."""
+    forbidden = {"client", "plan", "diff", "apply"}
+    package = Path(__file__).parents[1] / "syncer"
+    sources = [*sorted((package / "tenant").glob("*.py")), package / "commands" / "tenant.py"]
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(alias.name for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            parts = {part for name in names for part in name.split(".")}
+            assert not parts & forbidden, f"{source.name} imports {parts & forbidden}"

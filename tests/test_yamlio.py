@@ -57,7 +57,10 @@ def test_tab_indentation_is_a_syntax_error() -> None:
 
 BILLION_LAUGHS = "\n".join(
     ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]" for i in range(9)]
+    + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]"
+        for i in range(9)
+    ]
 )
 
 
@@ -161,10 +164,15 @@ def test_short_scalar_mappings_use_flow_style() -> None:
 
 def test_header_is_the_first_line() -> None:
     text = yamlio.dump({"a": 1}, model.flow_file_header())
-    assert text.splitlines()[0] == "# yaml-language-server: $schema=../../schemas/careflow.v1.schema.json"
+    assert (
+        text.splitlines()[0]
+        == "# yaml-language-server: $schema=../../schemas/careflow.v1.schema.json"
+    )
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("flows/*/flow.yaml")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted(ROOT.glob("flows/*/flow.yaml")), ids=lambda p: p.parent.name
+)
 def test_shipped_flows_are_fixed_points(path: Path) -> None:
     text = path.read_text("utf-8")
     data = yamlio.load_text(text, str(path)).data

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             opts = Options(options.adopt, options.overwrite, options.actor, env_only)
             return apply_plan(by_env[env.name], env, tenant, opts)
 
-    results = in_parallel(envs, one)
+    results: list[ApplyResult] = in_parallel(envs, one)
     return print_results(results, plans)
 
 

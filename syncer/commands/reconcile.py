@@ -49,7 +49,7 @@ def _once(args: argparse.Namespace) -> int:
             return plan, apply_plan(plan, env, tenant, Options(actor=actor))
 
     try:
-        pairs = in_parallel(envs, one)
+        pairs: list[tuple[EnvironmentPlan, ApplyResult]] = in_parallel(envs, one)
     except SyncError as exc:
         if args.every is None:
             raise

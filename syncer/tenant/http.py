@@ -8,6 +8,7 @@ Everything a request can get wrong is raised as an ``ApiProblem`` and rendered a
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -110,7 +111,8 @@ async def read_json(request: Request, *, required: bool, limit: int = MAX_BODY_B
             raise ApiProblem(400, "the request needs a JSON body.")
         return None
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise ApiProblem(400, "the body is not UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as exc:
@@ -150,6 +152,14 @@ async def _read_bounded(request: Request, limit: int) -> bytes:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 would parse as infinity, which no JSON answer can carry back.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("a number is too large")
+    return value
 
 
 def _depth(value: Any) -> int:

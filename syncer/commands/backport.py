@@ -1,0 +1,423 @@
+"""`syncer backport`: carry a Production hotfix back into Git on a branch, optionally into Sandbox,
+push it and open a pull request. ``open_backport_prs`` is the same for `reconcile --open-backport-prs`.
+
+Guards, checked before anything is written: one target environment and one flow; a clean work tree
+(the user's edits are never touched); a flow that is drifted or conflicting (anything else is said and
+left alone, exit 0); a branch name that is free, or already holds exactly this backport (a rerun
+converges); for ``--to-sandbox``, a Sandbox with no unexported work on the flow (exit 3 otherwise).
+The work tree always ends on the branch or commit it started on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import vcs
+from ..backport import (
+    ANN_BACKPORTED,
+    BACKPORTABLE,
+    Backported,
+    backport_document,
+    commit_message,
+    commit_on_branch,
+    default_branch,
+    edit_lines,
+    flow_path,
+    open_pull,
+    pull_request_text,
+    require_clean,
+    sandbox_body,
+    stable_branch,
+    unexported_edits,
+)
+from ..errors import (
+    ConfigError,
+    GitError,
+    PreconditionFailed,
+    RefusedError,
+    SyncError,
+    UsageError,
+)
+from ..github import GitHub
+from ..model import Environment, EnvironmentPlan, FlowPlan, Role, Status
+from ..planner import plan_environment
+from ..report import render_environment_markdown, render_json, render_text
+from ..workspace import Workspace
+from ._common import client, color_enabled, emit
+
+if TYPE_CHECKING:
+    import git
+
+__all__ = ["open_backport_prs", "run"]
+
+
+@dataclass
+class _Outcome:
+    """What one backport did, for the reviewer and for ``--output json``."""
+
+    environment: str
+    key: str
+    status: str
+    branch: str = ""
+    base: str = ""
+    commit: str | None = None
+    reused: bool = False
+    pushed: bool = False
+    pull_request: dict[str, Any] | None = None
+    sandbox: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def run(args: argparse.Namespace) -> int:
+    env_name = _exactly_one(args.env, "--env ENV (the environment that holds the hotfix)")
+    key = _exactly_one(args.flow, "--flow KEY")
+    ws = Workspace(Path(args.repo))
+    repo = vcs.require_repo(ws.root)
+    env = ws.select([env_name], Role.TARGET)[0]
+    sandbox = _sandbox_environment(ws, args.to_sandbox) if args.to_sandbox is not None else None
+    require_clean(repo, "backport")
+    base_ws = Workspace(ws.root, args.base) if args.base else ws
+    base_branch = args.base or vcs.current_branch(repo) or ""
+    github = _github(args, base_branch)
+    flow, env_plan = plan_flow(base_ws, env, key)
+    if flow.status not in BACKPORTABLE:
+        emit(
+            f"{key} in {env.name} is {flow.status.value}: nothing to backport (only drift or a "
+            "conflict is carried back). No branch was made."
+        )
+        return 0
+    assert flow.live is not None
+    outcome = _Outcome(env.name, key, flow.status.value, base=base_branch)
+    outcome.branch = args.branch or default_branch(env.name, key, flow.live_revision)
+    git_document = base_ws.flows[key].document
+    backported = backport_document(flow.live, git_document, env.name, env.ignore)
+    outcome.notes = backported.notes
+    outcome.reused = _branch_free_or_same(repo, outcome.branch, key, backported.text)
+    sandbox_live = _check_sandbox(sandbox, git_document, key) if sandbox else None
+    if not outcome.reused:
+        message = commit_message(flow, env.name, backported)
+        start = args.base or "HEAD"
+        rel = flow_path(key)
+        outcome.commit = commit_on_branch(
+            repo, ws.root, outcome.branch, start, rel, backported.text, message
+        )
+    if args.output != "json":
+        _print_report(env_plan, outcome, args.output)
+    if sandbox is not None and sandbox_live is not None:
+        outcome.sandbox = _write_sandbox(sandbox, sandbox_live, backported, git_document, flow, env)
+    if args.push or args.open_pr:
+        _push(repo, args.remote, outcome)
+    if github is not None:
+        with github:
+            outcome.pull_request = _open_pull(github, env_plan, flow, backported, outcome)
+    _print_end(outcome, env_plan, args)
+    return 0
+
+
+def _exactly_one(values: list[str], what: str) -> str:
+    if len(values) != 1:
+        raise UsageError(
+            f"backport carries one flow from one environment: pass exactly one {what}."
+        )
+    return values[0]
+
+
+def _sandbox_environment(ws: Workspace, name: str) -> Environment:
+    """The source environment ``--to-sandbox`` writes to (named, or the only one)."""
+    if name:
+        env = ws.environment(name)
+        if env.role is not Role.SOURCE:
+            raise ConfigError(
+                f"--to-sandbox writes to a source (Sandbox) environment, and `{name}` has role "
+                f"{env.role.value}. Name the Sandbox environment."
+            )
+        return env
+    envs = ws.select([], Role.SOURCE)
+    if len(envs) > 1:
+        names = ", ".join(e.name for e in envs)
+        raise UsageError(
+            f"there are several source environments ({names}): pass --to-sandbox NAME."
+        )
+    return envs[0]
+
+
+def _github(args: argparse.Namespace, base_branch: str) -> GitHub | None:
+    if not args.open_pr:
+        return None
+    if not base_branch:
+        raise UsageError("HEAD is detached, so the pull request has no base: pass --base BRANCH.")
+    return GitHub.from_env()
+
+
+def plan_flow(ws: Workspace, env: Environment, key: str) -> tuple[FlowPlan, EnvironmentPlan]:
+    """The three-way plan of one flow in one environment; unknown flows are errors (exit 1)."""
+    flows = ws.flows
+    if key not in flows:
+        raise ConfigError(
+            f"no flow `{key}` in flows/ (known: {', '.join(sorted(flows)) or 'none'}). A flow that "
+            f"exists only in {env.name} comes into Git through `syncer bootstrap --from {env.name} "
+            "--to SANDBOX --flow KEY`, then `syncer export`."
+        )
+    if not env.selects(key):
+        raise ConfigError(
+            f"environment {env.name} does not receive flow `{key}` (see `flows:` in {env.path or 'its file'}); "
+            "there is nothing to backport from it."
+        )
+    with client(env) as tenant:
+        env_plan = plan_environment(ws, env, tenant, [key])
+    flow = env_plan.flows[0]
+    if flow.live is None and flow.status in (Status.CREATE, Status.CONFLICT):
+        why = flow.reason or f"{env.name} has no flow `{key}`"
+        raise ConfigError(f"{why}; there is nothing to backport.")
+    return flow, env_plan
+
+
+def _branch_free_or_same(repo: git.Repo, branch: str, key: str, text: str) -> bool:
+    """True when ``branch`` already holds exactly this backport (a rerun); error when it holds other."""
+    if not vcs.branch_exists(repo, branch):
+        return False
+    if vcs.file_at(repo, branch, flow_path(key)) == text.encode("utf-8"):
+        return True
+    raise GitError(
+        f"branch `{branch}` already exists and holds something else. Pick another name with "
+        f"--branch, or delete it with `git branch -D {branch}`; nothing was changed."
+    )
+
+
+def _check_sandbox(
+    sandbox: Environment, git_document: dict[str, Any], key: str
+) -> dict[str, Any] | None:
+    """Sandbox's flow, when it has no unexported work on it; refuses (exit 3) otherwise."""
+    definition_id = str(git_document["metadata"]["definition_id"])
+    with client(sandbox) as tenant:
+        ids = {str(s["definition_id"]) for s in tenant.list_flows()}
+        if definition_id not in ids:
+            raise RefusedError(
+                f"{sandbox.name} has no flow `{key}` (definition_id {definition_id}), so --to-sandbox "
+                "has nothing to update; nothing was changed. Run the backport without --to-sandbox."
+            )
+        live = tenant.get_flow(definition_id)
+    edits = unexported_edits(live["definition"], git_document)
+    if edits:
+        listed = "\n".join(f"  - {c.description}" for c in edits[:20])
+        more = f"\n  - ... and {len(edits) - 20} more" if len(edits) > 20 else ""
+        raise RefusedError(
+            f"{sandbox.name} has edits to `{key}` that were never exported; writing the hotfix "
+            f"there would lose them:\n{listed}{more}\nNothing was changed. Export them first "
+            f"(`syncer export --env {sandbox.name} --flow {key} --commit`) and merge that, or run "
+            "the backport without --to-sandbox and make the hotfix in Sandbox by hand."
+        )
+    return live
+
+
+def _write_sandbox(
+    sandbox: Environment,
+    live: dict[str, Any],
+    backported: Backported,
+    git_document: dict[str, Any],
+    flow: FlowPlan,
+    source: Environment,
+) -> dict[str, Any]:
+    """The conditional Sandbox write; Sandbox's values and concealed values stay."""
+    body = sandbox_body(backported.document, live["definition"], git_document)
+    annotations = dict(live.get("annotations") or {})
+    annotations[ANN_BACKPORTED] = f"{source.name}@r{flow.live_revision} {_now()}"
+    with client(sandbox) as tenant:
+        try:
+            answer = tenant.put_flow(
+                flow.definition_id,
+                body,
+                annotations=annotations,
+                if_match=int(live["revision"]),
+                edit_source="syncer",
+            )
+        except PreconditionFailed:
+            raise RefusedError(
+                f"{sandbox.name} changed `{flow.key}` while the backport ran; Sandbox was not "
+                "written (the Git branch was). Look at Sandbox's edit, then make the hotfix there "
+                "by hand or export it first.",
+                exit_code=3,
+            ) from None
+    return {"environment": sandbox.name, "revision": int(answer["revision"])}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _push(repo: git.Repo, remote: str, outcome: _Outcome) -> None:
+    """Push the branch; a failure explains what exists locally and how to finish by hand."""
+    try:
+        vcs.push(repo, remote, outcome.branch)
+    except GitError as exc:
+        commit = f" (commit {outcome.commit[:12]})" if outcome.commit else ""
+        sandbox = (
+            f" Sandbox `{outcome.sandbox['environment']}` was updated already."
+            if outcome.sandbox
+            else ""
+        )
+        raise GitError(
+            f"{exc}\nThe backport is committed locally: branch `{outcome.branch}`{commit} exists in "
+            f"this repository and the work tree is back where it was.{sandbox} Push it by hand "
+            f"with `git push {remote} {outcome.branch}` (or fix the remote and run the same "
+            f"command again: it reuses the branch), or drop it with `git branch -D {outcome.branch}`."
+        ) from None
+    outcome.pushed = True
+
+
+def _open_pull(
+    github: GitHub,
+    env_plan: EnvironmentPlan,
+    flow: FlowPlan,
+    backported: Backported,
+    outcome: _Outcome,
+) -> dict[str, Any]:
+    title, body = pull_request_text(env_plan, flow, backported, outcome.branch)
+    return open_pull(github, title, body, outcome.branch, outcome.base)
+
+
+def _print_report(env_plan: EnvironmentPlan, outcome: _Outcome, output: str) -> None:
+    if output == "markdown":
+        emit(render_environment_markdown(env_plan))
+    else:
+        emit(render_text([env_plan], color=color_enabled()))
+    flow = env_plan.flows[0]
+    done = (
+        "already holds this backport; nothing new was committed"
+        if outcome.reused or outcome.commit is None
+        else f"committed {outcome.commit[:12]}"
+    )
+    lines = [
+        f"Backport of `{outcome.key}` from {outcome.environment} (revision {flow.live_revision}): "
+        f"branch `{outcome.branch}` {done} (from {outcome.base or 'HEAD'}); the work tree stays "
+        "where it was.",
+        "Hotfix edits carried back:",
+        *[f"  - {line}" for line in edit_lines(flow)],
+    ]
+    if outcome.notes:
+        lines += ["For the reviewer:", *[f"  - {note}" for note in outcome.notes]]
+    emit("\n".join(lines))
+
+
+def _print_end(outcome: _Outcome, env_plan: EnvironmentPlan, args: argparse.Namespace) -> None:
+    if args.output == "json":
+        data = {k: v for k, v in vars(outcome).items()}
+        data["plan"] = json.loads(render_json([env_plan]))
+        emit(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    lines = []
+    if outcome.sandbox:
+        lines.append(
+            f"Sandbox `{outcome.sandbox['environment']}`: working version updated to revision "
+            f"{outcome.sandbox['revision']} (its own values and concealed values kept)."
+        )
+    if outcome.pushed:
+        lines.append(f"Pushed `{outcome.branch}` to {args.remote}.")
+    pull = outcome.pull_request
+    if pull:
+        lines.append(f"Pull request #{pull['number']} {pull['action']}: {pull['url']}")
+    emit("\n".join([*lines, "Next steps:", *_next_steps(outcome, args)]))
+
+
+def _next_steps(outcome: _Outcome, args: argparse.Namespace) -> list[str]:
+    steps = []
+    if not outcome.pushed:
+        steps.append(f"git push {args.remote} {outcome.branch}")
+    if not outcome.pull_request:
+        steps.append(f"open a pull request from {outcome.branch} into {outcome.base or 'the base'}")
+    steps.append("review the pull request (the report above is the drift) and merge it")
+    steps.append(
+        f"syncer apply --env {outcome.environment} (or the next reconcile): it only refreshes "
+        "syncer's annotations there; other environments get the hotfix as a normal update"
+    )
+    if not outcome.sandbox:
+        steps.append(
+            "Sandbox does not have the hotfix: make the same edit there before the next export, "
+            f"or run this backport again with --to-sandbox (it reuses {outcome.branch})"
+        )
+    return [f"  {n}. {step}" for n, step in enumerate(steps, 1)]
+
+
+# -- reconcile --open-backport-prs --------------------------------------------------------------------
+
+
+def open_backport_prs(
+    ws: Workspace, plans: Sequence[EnvironmentPlan], remote: str = "origin"
+) -> list[dict[str, Any]]:
+    """For `reconcile --open-backport-prs`: one branch (``backport/<env>/<key>``) and at most one
+    open pull request per drifted or conflicting flow and environment; when the drift grows, the
+    branch gets a commit on top and the pull request a new body. A failure is a warning on stderr,
+    never an exception, so that a scheduled loop keeps running; the work tree ends where it began."""
+    todo = [(p, f) for p in plans for f in p.flows if f.status in BACKPORTABLE and f.live]
+    if not todo:
+        return []
+    try:
+        repo = vcs.require_repo(ws.root)
+        require_clean(repo, "reconcile --open-backport-prs")
+        base = vcs.current_branch(repo)
+        if base is None:
+            raise GitError("HEAD is detached; check out the base branch so pull requests have one.")
+        github = GitHub.from_env()
+    except SyncError as exc:
+        _warn(f"no backport pull request was opened: {exc}")
+        return []
+    done = []
+    with github:
+        for env_plan, flow in todo:
+            try:
+                done.append(_backport_pull(ws, repo, github, env_plan, flow, base, remote))
+            except SyncError as exc:
+                _warn(f"backport of {flow.key} from {env_plan.environment} failed: {exc}")
+    return done
+
+
+def _backport_pull(
+    ws: Workspace,
+    repo: git.Repo,
+    github: GitHub,
+    env_plan: EnvironmentPlan,
+    flow: FlowPlan,
+    base: str,
+    remote: str,
+) -> dict[str, Any]:
+    assert flow.live is not None
+    env = ws.environment(env_plan.environment)
+    branch = stable_branch(env.name, flow.key)
+    backported = backport_document(flow.live, ws.flows[flow.key].document, env.name, env.ignore)
+    tracking = f"refs/remotes/{remote}/{branch}"
+    on_remote = _resolves(repo, tracking)
+    start = tracking if on_remote else (ws.ref or "HEAD")
+    message = commit_message(flow, env.name, backported)
+    sha = commit_on_branch(
+        repo, ws.root, branch, start, flow_path(flow.key), backported.text, message
+    )
+    if sha is not None or not on_remote:
+        vcs.push(repo, remote, branch)
+    single = EnvironmentPlan(env.name, env_plan.git_commit, [flow])
+    title, body = pull_request_text(single, flow, backported, branch)
+    pull = open_pull(github, title, body, branch, base)
+    print(
+        f"{env.name}: {flow.key}: backport pull request #{pull['number']} {pull['action']} "
+        f"(branch {branch}{', new commit ' + sha[:12] if sha else ''})",
+        file=sys.stderr,
+    )
+    return {"environment": env.name, "key": flow.key, "branch": branch, "commit": sha, **pull}
+
+
+def _resolves(repo: git.Repo, ref: str) -> bool:
+    try:
+        vcs.resolve(repo, ref)
+    except GitError:
+        return False
+    return True
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)

@@ -1,0 +1,220 @@
+"""Hotfixes back into Git, end to end: real tenants over HTTP, real Git with a bare remote, fake GitHub.
+
+The story: a hotfix in Production -> reconcile flags drift -> a backport pull request -> merged -> one
+apply refreshes annotations in the hotfixed environment and updates the others -> plan is in sync
+everywhere -> Sandbox carries the hotfix -> the next export changes nothing. Then every guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import git
+import pytest
+
+from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
+from tests.fakegithub import FakeGitHub
+
+from .landscape import CANARY, ENV_CANARY, ENVIRONMENTS, Landscape, example_flow, landscape, tree_bytes
+
+BP = "remote-bp-monitoring"
+DS = "depression-screening"
+EU = "production-eu"
+EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+HOTFIX_TITLE = "HOTFIX: call the patient within 4 hours"
+TOKEN = "ghs-test-token-backport"
+REPOSITORY = "acme/care-flows"
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def _hotfix(definition: dict[str, Any]) -> None:
+    """A realistic hotfix: a retitled step, a moved box, a new constant, a new secret set to the
+    canary, and an environment-specific value changed in place."""
+    step = definition["spec"]["tracks"][0]["steps"][0]
+    step["title"] = HOTFIX_TITLE
+    definition["layout"]["steps"][step["id"]] = {"x": 7, "y": 7}
+    constants = definition["spec"]["settings"]["constants"]
+    constants.append({"id": "hfConst0001", "key": "CALLBACK_HOURS", "label": "Callback", "value": "4"})
+    constants.append(
+        {"id": "hfSecret001", "key": "PAGER_TOKEN", "label": "Pager", "concealed": True, "value": CANARY}
+    )
+    for ref, item in iter_value_items(definition):
+        if ref == "EHR_BASE_URL":
+            item["value"] = "https://ehr.eu-hotfix.example.org"
+
+
+def _retitle(title: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        definition["spec"]["tracks"][0]["steps"][0]["title"] = title
+
+    return change
+
+
+def _title(definition: dict[str, Any]) -> str:
+    return str(definition["spec"]["tracks"][0]["steps"][0]["title"])
+
+
+def _statuses(world: Landscape) -> tuple[int, dict[str, dict[str, str]]]:
+    result = world.syncer("plan", "--output", "json")
+    data = json.loads(result.out)
+    items = data if isinstance(data, list) else [data]
+    return result.code, {p["environment"]: {f["key"]: f["status"] for f in p["flows"]} for p in items}
+
+
+def _bare_remote(world: Landscape, name: str = "origin") -> git.Repo:
+    bare = git.Repo.init(world.root / f"{name}.git", bare=True)
+    repo = world.git()
+    repo.create_remote(name, str(bare.working_dir if bare.working_dir else world.root / f"{name}.git"))
+    repo.git.push(name, "main:main")
+    return bare
+
+
+def _branches(world: Landscape) -> set[str]:
+    return {h.name for h in world.git().heads}
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub(token=TOKEN, repository=REPOSITORY) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        yield fake
+
+
+def _promoted(world: Landscape, *keys: str) -> None:
+    for key in keys:
+        world.seed("sandbox", example_flow(key))
+    assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+    result = world.syncer("apply", "--yes")
+    assert result.code == 0, result.err
+
+
+def _everything(world: Landscape, github: FakeGitHub | None = None) -> str:
+    text = "\n".join(world.outputs) + world.git().git.log("-p", "--all")
+    for remote in world.root.glob("*.git"):
+        text += git.Repo(remote).git.log("-p", "--all")
+    for path in world.repo.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text += path.read_text("utf-8", errors="replace")
+    if github is not None:
+        text += json.dumps(github.pulls)
+    return text
+
+
+# -- the whole story -------------------------------------------------------------------------------------
+
+
+def test_hotfix_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
+) -> None:
+    with landscape(tmp_path, monkeypatch) as world:
+        _promoted(world, BP)
+        bare = _bare_remote(world)
+        main_file = (world.repo / "flows" / BP / "flow.yaml").read_bytes()
+        revision = world.edit(EU, BP, _hotfix, hotfix=True)
+
+        flagged = world.syncer("reconcile")
+        assert flagged.code == 3 and "drift" in flagged.out
+
+        result = world.syncer("backport", "--env", EU, "--flow", BP, "--open-pr", "--to-sandbox")
+        assert result.code == 0, result.err
+        branch = f"backport/{EU}/{BP}-r{revision}"
+        assert branch in result.out and "dr.jansen" in result.out
+        repo = world.git()
+        assert repo.active_branch.name == "main"  # the work tree stays where it was
+        assert (world.repo / "flows" / BP / "flow.yaml").read_bytes() == main_file
+        assert branch in {h.name for h in bare.heads}  # pushed to the bare remote
+        message = repo.commit(branch).message
+        history = world.client(EU).history(world.live(EU, BP)["definition_id"])
+        hotfix_edit = next(h for h in history if h["revision"] == revision)
+        for needed in (EU, f"revision {revision}", "dr.jansen", hotfix_edit["at"]):
+            assert needed in message
+        (pull,) = github.pulls.values()
+        assert pull["head"]["ref"] == branch and pull["base"]["ref"] == "main"
+        assert "dr.jansen" in pull["body"] and "syncer-report:env=production-eu" in pull["body"]
+
+        backported = repo.git.show(f"{branch}:flows/{BP}/flow.yaml")
+        assert HOTFIX_TITLE in backported and "CALLBACK_HOURS" in backported
+        assert "https://ehr.sandbox.example.org" in backported  # Git keeps Git's values
+        assert "eu-hotfix" not in backported and "ehr.eu.example.org" not in backported
+        assert "{x: 7, y: 7}" in backported  # Production's layout comes back
+
+        sandbox = world.live("sandbox", BP)["definition"]
+        assert _title(sandbox) == HOTFIX_TITLE
+        sandbox_values = dict(iter_value_items(sandbox))
+        assert sandbox_values["EHR_API_KEY"]["has_value"] is True  # Sandbox's secret kept
+        assert sandbox_values["PAGER_TOKEN"]["has_value"] is False  # never copied
+        assert sandbox_values["EHR_BASE_URL"]["value"] == "https://ehr.sandbox.example.org"
+
+        repo.git.merge(branch, "--no-ff", "-m", "Merge backport")
+        code, statuses = _statuses(world)
+        assert statuses == {EU: {BP: "in_sync"}, "production-us": {BP: "update"}} and code == 2
+        before = world.live(EU, BP)
+        assert world.syncer("apply", "--yes").code == 0
+        after = world.live(EU, BP)
+        assert after["definition"] == before["definition"]  # only annotations were refreshed
+        assert after["revision"] == before["revision"] + 1
+        assert after["annotations"][ANN_LAST_APPLIED_HASH] != before["annotations"][ANN_LAST_APPLIED_HASH]
+        assert _title(world.live("production-us", BP)["definition"]) == HOTFIX_TITLE
+        assert _statuses(world) == (0, {EU: {BP: "in_sync"}, "production-us": {BP: "in_sync"}})
+
+        head, files = repo.head.commit.hexsha, tree_bytes(world.repo)
+        exported = world.syncer("export", "--env", "sandbox", "--commit")
+        assert exported.code == 0 and "0 written" in exported.out
+        assert repo.head.commit.hexsha == head and tree_bytes(world.repo) == files
+
+        everything = _everything(world, github)
+        assert CANARY not in everything and ENV_CANARY not in everything
+
+
+def test_reconcile_keeps_one_pull_request_per_flow_and_updates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
+) -> None:
+    with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
+        _promoted(world, BP)
+        bare = _bare_remote(world)
+        world.edit(EU, BP, _retitle("first hotfix"), hotfix=True)
+        branch = f"backport/{EU}/{BP}"
+
+        first = world.syncer("reconcile", "--open-backport-prs")
+        assert first.code == 3 and "opened" in first.err
+        assert len(github.pulls) == 1 and world.git().active_branch.name == "main"
+        tip = bare.commit(branch).hexsha
+
+        again = world.syncer("reconcile", "--open-backport-prs")
+        assert again.code == 3 and len(github.pulls) == 1
+        assert bare.commit(branch).hexsha == tip  # nothing new: no commit, no second pull request
+
+        world.edit(EU, BP, _retitle("second hotfix"), hotfix=True)
+        grown = world.syncer("reconcile", "--open-backport-prs")
+        assert grown.code == 3 and "updated" in grown.err
+        (pull,) = github.pulls.values()
+        assert bare.commit(branch).parents[0].hexsha == tip  # a commit on top
+        assert "second hotfix" in world.git().git.show(f"{branch}:flows/{BP}/flow.yaml")
+        assert pull["title"].endswith(f"(revision {world.live(EU, BP)['revision']})")
+        assert world.git().active_branch.name == "main"
+
+        world.git().git.merge(branch, "-m", "Merge backport")
+        assert world.syncer("apply", "--yes").code == 0
+        assert _statuses(world) == (0, {EU: {BP: "in_sync"}})
+        assert CANARY not in _everything(world, github)
+
+
+def test_reconcile_leaves_a_dirty_work_tree_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
+) -> None:
+    with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
+        _promoted(world, BP)
+        _bare_remote(world)
+        world.edit(EU, BP, _retitle("hotfix"), hotfix=True)
+        (world.repo / "notes.txt").write_text("work in progress\n", "utf-8")
+        result = world.syncer("reconcile", "--open-backport-prs")
+        assert result.code == 3
+        assert "notes.txt" in result.err and "warning" in result.err
+        assert github.pulls == {} and _branches(world) == {"main"}
