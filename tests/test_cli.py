@@ -1,0 +1,73 @@
+"""The command line: every command's --help works and is documented; errors map to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from syncer import cli
+from syncer.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands() -> list[str]:
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [command, "serve", "--help"] if command == "tenant" else [command, "--help"]
+    assert cli.main(argv) == 0
+    assert "usage: syncer" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [c for c in _commands() if c != "demo"])
+def test_every_command_is_in_the_readme(command: str) -> None:
+    assert f"syncer {command}" in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_every_command_has_a_module() -> None:
+    for command in _commands():
+        assert callable(cli._runner(command))
+
+
+def test_usage_error_is_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["no-such-command"]) == 1
+    assert cli.main(["plan", "--output", "yaml"]) == 1
+
+
+def test_user_error_is_one_paragraph_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["plan", "--repo", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_bug_is_exit_4_with_traceback_and_interrupt_is_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(_args: argparse.Namespace) -> int:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cli, "_runner", lambda _command: boom)
+    assert cli.main(["validate"]) == 4
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "bug" in err
+
+    def interrupted(_args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_runner", lambda _command: interrupted)
+    assert cli.main(["validate"]) == 130
+
+    def refused(_args: argparse.Namespace) -> int:
+        raise ConfigError("missing thing; do this")
+
+    monkeypatch.setattr(cli, "_runner", lambda _command: refused)
+    assert cli.main(["validate"]) == 1
