@@ -55,6 +55,7 @@ _PATTERN_HINTS = {
     "^(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$": "Write a duration such as 11h, 30m, 90s or 1h30m.",
     "^https?://[^\\s]+$": "Write the tenant API base URL, e.g. `https://tenant.example.org`.",
 }
+_MAYBE_SECRET = frozenset({"api_key_env", "from_env", "url"})
 _DURATION = re.compile(r"^(?=[0-9])(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 
 
@@ -143,7 +144,7 @@ def _required(error: SchemaError, path: JsonPath) -> list[_Finding]:
                 if description
                 else None
             )
-            findings.append(_Finding(path, f"{_where(path)} is missing `{name}`.", hint, True))
+            findings.append(_Finding(path, f"{_where(path)} is missing `{name}`.", hint))
     return findings
 
 
@@ -235,6 +236,10 @@ def _pattern(error: SchemaError, path: JsonPath) -> list[_Finding]:
         return [
             _Finding((*path, name), f"{_shown(name)} is not a valid name in {_where(path)}.", hint)
         ]
+    if (
+        path[-1:] and path[-1] in _MAYBE_SECRET
+    ):  # a pasted key or a URL with a password: never repeat it
+        return [_Finding(path, f"{_where(path)} is not valid.", hint)]
     return [
         _Finding(path, f"{_where(path)} is {_shown(error.instance)}, which is not valid.", hint)
     ]

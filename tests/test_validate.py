@@ -766,3 +766,21 @@ def test_allowed_signers_file_must_exist(repo: Path, capsys: pytest.CaptureFixtu
     (repo / ".syncer").mkdir()
     (repo / ".syncer" / "allowed_signers").write_text("dev@example.org ssh-ed25519 AAAA\n", "utf-8")
     assert _validate(repo, capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("api_key_env: SYNCER_PRODUCTION_API_KEY", "api_key_env: sk-live-pasted-key-123"),
+        ("{from_env: PROD_EHR_API_KEY}", "{from_env: sk-live-pasted-key-123}"),
+        ("url: http://127.0.0.1:8402", "url: 'ftp://admin:sk-live-pasted-key-123@tenant'"),
+    ],
+)
+def test_a_pasted_secret_is_never_repeated(
+    repo: Path, capsys: pytest.CaptureFixture[str], old: str, new: str
+) -> None:
+    _edit(repo, ENV_FILE, old, new)
+    code, out, err = _validate(repo, capsys, "--output", "json")
+    assert code == 1
+    assert "is not valid" in out
+    assert "sk-live-pasted-key-123" not in out + err

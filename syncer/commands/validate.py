@@ -67,7 +67,7 @@ def _as_markdown(result: RepositoryCheck) -> str:
     if findings:
         lines += ["", "| | where | problem |", "|---|---|---|"]
         for severity, problem in findings:
-            where = str(problem).split(": ", 1)[0]
+            where = ":".join(str(p) for p in (problem.path, problem.line, problem.column) if p)
             text = f"{problem.message} {problem.hint or ''}".strip().replace("|", "\\|")
             lines.append(f"| {severity} | `{where}` | {text} |")
     return "\n".join(lines)

@@ -15,10 +15,19 @@ from typing import Any
 import git
 import pytest
 
+from syncer.canonical import canonicalize
 from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
 from tests.fakegithub import FakeGitHub
 
-from .landscape import CANARY, ENV_CANARY, ENVIRONMENTS, Landscape, example_flow, landscape, tree_bytes
+from .landscape import (
+    CANARY,
+    ENV_CANARY,
+    ENVIRONMENTS,
+    Landscape,
+    example_flow,
+    landscape,
+    tree_bytes,
+)
 
 BP = "remote-bp-monitoring"
 DS = "depression-screening"
@@ -39,9 +48,17 @@ def _hotfix(definition: dict[str, Any]) -> None:
     step["title"] = HOTFIX_TITLE
     definition["layout"]["steps"][step["id"]] = {"x": 7, "y": 7}
     constants = definition["spec"]["settings"]["constants"]
-    constants.append({"id": "hfConst0001", "key": "CALLBACK_HOURS", "label": "Callback", "value": "4"})
     constants.append(
-        {"id": "hfSecret001", "key": "PAGER_TOKEN", "label": "Pager", "concealed": True, "value": CANARY}
+        {"id": "hfConst0001", "key": "CALLBACK_HOURS", "label": "Callback", "value": "4"}
+    )
+    constants.append(
+        {
+            "id": "hfSecret001",
+            "key": "PAGER_TOKEN",
+            "label": "Pager",
+            "concealed": True,
+            "value": CANARY,
+        }
     )
     for ref, item in iter_value_items(definition):
         if ref == "EHR_BASE_URL":
@@ -63,13 +80,17 @@ def _statuses(world: Landscape) -> tuple[int, dict[str, dict[str, str]]]:
     result = world.syncer("plan", "--output", "json")
     data = json.loads(result.out)
     items = data if isinstance(data, list) else [data]
-    return result.code, {p["environment"]: {f["key"]: f["status"] for f in p["flows"]} for p in items}
+    return result.code, {
+        p["environment"]: {f["key"]: f["status"] for f in p["flows"]} for p in items
+    }
 
 
 def _bare_remote(world: Landscape, name: str = "origin") -> git.Repo:
     bare = git.Repo.init(world.root / f"{name}.git", bare=True)
     repo = world.git()
-    repo.create_remote(name, str(bare.working_dir if bare.working_dir else world.root / f"{name}.git"))
+    repo.create_remote(
+        name, str(bare.working_dir if bare.working_dir else world.root / f"{name}.git")
+    )
     repo.git.push(name, "main:main")
     return bare
 
@@ -158,9 +179,14 @@ def test_hotfix_round_trip(
         before = world.live(EU, BP)
         assert world.syncer("apply", "--yes").code == 0
         after = world.live(EU, BP)
-        assert after["definition"] == before["definition"]  # only annotations were refreshed
+        # only the annotations were refreshed (lists whose order means nothing may come back sorted)
+        assert canonicalize(after["definition"]) == canonicalize(before["definition"])
+        assert after["content_hash"] == before["content_hash"]
         assert after["revision"] == before["revision"] + 1
-        assert after["annotations"][ANN_LAST_APPLIED_HASH] != before["annotations"][ANN_LAST_APPLIED_HASH]
+        assert (
+            after["annotations"][ANN_LAST_APPLIED_HASH]
+            != before["annotations"][ANN_LAST_APPLIED_HASH]
+        )
         assert _title(world.live("production-us", BP)["definition"]) == HOTFIX_TITLE
         assert _statuses(world) == (0, {EU: {BP: "in_sync"}, "production-us": {BP: "in_sync"}})
 
@@ -218,3 +244,148 @@ def test_reconcile_leaves_a_dirty_work_tree_alone(
         assert result.code == 3
         assert "notes.txt" in result.err and "warning" in result.err
         assert github.pulls == {} and _branches(world) == {"main"}
+
+
+# -- guards and faults (one landscape for the module: each test uses its own branch names) ----------
+
+
+@pytest.fixture(scope="module")
+def drifted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landscape]:
+    """Sandbox and production-eu with two flows promoted; `remote-bp-monitoring` hotfixed in
+    production-eu (a new secret set to the canary among the edits); `depression-screening` in sync."""
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        with landscape(tmp_path_factory.mktemp("drifted"), monkeypatch, EU_ONLY) as world:
+            _promoted(world, BP, DS)
+            world.edit(EU, BP, _hotfix, hotfix=True)
+            yield world
+    finally:
+        monkeypatch.undo()
+
+
+def _backport(world: Landscape, *argv: str) -> Any:
+    result = world.syncer("backport", "--env", EU, *argv)
+    assert CANARY not in result.out + result.err and ENV_CANARY not in result.out + result.err
+    assert world.git().active_branch.name == "main"
+    return result
+
+
+def test_a_flow_that_is_not_drifted_is_left_alone(drifted: Landscape) -> None:
+    result = _backport(drifted, "--flow", DS)
+    assert result.code == 0 and "in_sync: nothing to backport" in result.out
+    assert not any(DS in name for name in _branches(drifted))
+
+
+def test_unknown_flow_and_wrong_environment_are_errors(drifted: Landscape) -> None:
+    result = _backport(drifted, "--flow", "no-such-flow")
+    assert result.code == 1 and "no flow `no-such-flow`" in result.err
+    wrong = drifted.syncer("backport", "--env", "sandbox", "--flow", BP)
+    assert wrong.code == 1 and "role source" in wrong.err
+    two = drifted.syncer("backport", "--env", EU, "--flow", BP, "--flow", DS)
+    assert two.code == 1 and "exactly one --flow" in two.err
+
+
+def test_dirty_work_tree_is_refused_and_untouched(drifted: Landscape) -> None:
+    path = drifted.repo / "flows" / BP / "flow.yaml"
+    original = path.read_text("utf-8")
+    heads = _branches(drifted)
+    try:
+        path.write_text(original + "# my edit\n", "utf-8")
+        (drifted.repo / "scratch.txt").write_text("notes\n", "utf-8")
+        result = _backport(drifted, "--flow", BP, "--branch", "bp-dirty")
+        assert result.code == 1
+        assert f"flows/{BP}/flow.yaml" in result.err and "scratch.txt" in result.err
+        assert path.read_text("utf-8") == original + "# my edit\n"
+        assert _branches(drifted) == heads
+    finally:
+        path.write_text(original, "utf-8")
+        (drifted.repo / "scratch.txt").unlink()
+
+
+def test_a_taken_branch_name_is_refused_and_a_rerun_converges(drifted: Landscape) -> None:
+    repo = drifted.git()
+    repo.create_head("bp-taken")
+    result = _backport(drifted, "--flow", BP, "--branch", "bp-taken")
+    assert result.code == 1 and "`bp-taken` already exists" in result.err
+    assert repo.commit("bp-taken").hexsha == repo.head.commit.hexsha
+
+    first = _backport(drifted, "--flow", BP, "--branch", "bp-rerun")
+    assert first.code == 0 and "committed" in first.out
+    tip = repo.commit("bp-rerun").hexsha
+    again = _backport(drifted, "--flow", BP, "--branch", "bp-rerun")
+    assert again.code == 0 and "already holds this backport" in again.out
+    assert repo.commit("bp-rerun").hexsha == tip
+
+
+def test_push_without_the_remote_explains_the_local_state(drifted: Landscape) -> None:
+    result = _backport(
+        drifted, "--flow", BP, "--branch", "bp-noremote", "--push", "--remote", "nowhere"
+    )
+    assert result.code == 1
+    assert "no remote `nowhere`" in result.err
+    assert "branch `bp-noremote`" in result.err and "committed locally" in result.err
+    assert "git push nowhere bp-noremote" in result.err
+    assert "bp-noremote" in _branches(drifted)
+
+
+def test_a_failing_push_explains_the_local_state(drifted: Landscape) -> None:
+    drifted.git().create_remote("broken", str(drifted.root / "does-not-exist.git"))
+    result = _backport(
+        drifted, "--flow", BP, "--branch", "bp-broken", "--push", "--remote", "broken"
+    )
+    assert result.code == 1
+    assert "git push to `broken` failed" in result.err and "committed locally" in result.err
+    assert "bp-broken" in _branches(drifted)
+
+
+def test_open_pr_without_github_settings_changes_nothing(
+    drifted: Landscape, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    heads = _branches(drifted)
+    result = _backport(drifted, "--flow", BP, "--branch", "bp-nogithub", "--open-pr")
+    assert result.code == 1 and "GITHUB_TOKEN" in result.err
+    assert _branches(drifted) == heads
+
+
+def test_unexported_sandbox_work_refuses_to_sandbox(drifted: Landscape) -> None:
+    drifted.edit("sandbox", BP, lambda d: d["spec"]["tracks"][-1]["steps"][-1].update(title="WIP"))
+    before = drifted.live("sandbox", BP)
+    heads = _branches(drifted)
+    result = _backport(drifted, "--flow", BP, "--branch", "bp-sandbox", "--to-sandbox")
+    assert result.code == 3
+    assert "never exported" in result.err and "WIP" in result.err and "title" in result.err
+    assert _branches(drifted) == heads
+    assert drifted.live("sandbox", BP)["revision"] == before["revision"]
+
+
+def test_the_canary_never_reaches_git_or_output(drifted: Landscape) -> None:
+    result = _backport(drifted, "--flow", BP, "--branch", "bp-canary", "--output", "markdown")
+    assert result.code == 0
+    assert "PAGER_TOKEN" in drifted.git().git.show(f"bp-canary:flows/{BP}/flow.yaml")
+    everything = _everything(drifted)
+    assert CANARY not in everything and ENV_CANARY not in everything
+
+
+# -- a conflict --------------------------------------------------------------------------------------
+
+
+def test_a_conflict_backport_holds_production_and_shows_the_git_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
+        _promoted(world, BP)
+        world.edit(EU, BP, _retitle("Production's title"), hotfix=True)
+        world.edit(
+            "sandbox",
+            BP,
+            lambda d: d["spec"]["tracks"][-1]["steps"][-1].update(title="Git's title"),
+        )
+        assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+        result = _backport(world, "--flow", BP, "--branch", "bp-conflict")
+        assert result.code == 0, result.err
+        assert "CONFLICT" in result.out and "Git's title" in result.out
+        on_branch = world.git().git.show(f"bp-conflict:flows/{BP}/flow.yaml")
+        assert "Production's title" in on_branch and "Git's title" not in on_branch
+        message = world.git().commit("bp-conflict").message
+        assert "Conflict: this replaces what Git changed" in message and "Git's title" in message
