@@ -109,6 +109,8 @@ def _keep_git_value(
         item.pop("value", None)
         if known is None:
             return f"{kind} `{ref}` is new in {environment} and concealed: it comes back without a value."
+        if not known[1].get("concealed"):
+            return f"{kind} `{ref}` was made concealed in {environment}: Git's value is dropped."
         return ""
     git_item = known[1] if known else None
     if git_item is not None and not git_item.get("concealed"):
@@ -295,6 +297,27 @@ def commit_on_branch(
         if written:  # the commit failed: put the branch's file back so checkout can leave cleanly
             _restore(repo, root, rel)
         vcs.checkout(repo, original)
+
+
+def branch_holds(repo: git.Repo, branch: str, rel: str, text: str) -> bool:
+    """True when ``branch`` already holds exactly ``text`` at ``rel`` (a rerun converges); False
+    when there is no such branch; an error when the branch holds something else."""
+    if not vcs.branch_exists(repo, branch):
+        return False
+    if vcs.file_at(repo, branch, rel) == text.encode("utf-8"):
+        return True
+    raise GitError(
+        f"branch `{branch}` already exists and holds something else. Pick another name with "
+        f"--branch, or delete it with `git branch -D {branch}`; nothing was changed."
+    )
+
+
+def ref_exists(repo: git.Repo, ref: str) -> bool:
+    try:
+        vcs.resolve(repo, ref)
+    except GitError:
+        return False
+    return True
 
 
 def require_clean(repo: git.Repo, what: str) -> None:

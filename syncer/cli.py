@@ -139,21 +139,30 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p, ("markdown", "json", "text"))
 
     p = _command(sub, "backport", "carry a Production hotfix back into Git on a new branch")
-    _envs(p, "the environment that holds the hotfix")
-    _flows(p)
+    _envs(p, "the target environment that holds the hotfix (exactly one)")
+    p.add_argument(
+        "--flow", action="append", default=[], metavar="KEY", help="the flow key (exactly one)"
+    )
     p.add_argument(
         "--branch", metavar="NAME", help="branch name (default: backport/<env>/<flow>-r<rev>)"
     )
     p.add_argument("--push", action="store_true", help="push the branch to the remote")
-    p.add_argument("--open-pr", action="store_true", help="open or update a pull request on GitHub")
+    p.add_argument(
+        "--open-pr",
+        action="store_true",
+        help="open or update a pull request on GitHub (implies --push)",
+    )
     p.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
-    p.add_argument("--base", metavar="BRANCH", help="base branch (default: the current branch)")
+    p.add_argument(
+        "--base", metavar="BRANCH", help="branch from and into this (default: the current branch)"
+    )
     p.add_argument(
         "--to-sandbox",
         metavar="SANDBOX",
         nargs="?",
         const="",
-        help="also write the hotfix into Sandbox",
+        help="also write the hotfix into Sandbox's working version (default: the only source "
+        "environment); refused when Sandbox has unexported edits of the flow",
     )
     _output(p)
 
@@ -175,11 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p, ("json", "env", "markdown", "text"))
 
     p = _command(sub, "bootstrap", "one-time reverse copy of a Production-only flow into Sandbox")
-    p.add_argument("--from", dest="source", required=True, metavar="PROD")
-    p.add_argument("--to", dest="target", required=True, metavar="SANDBOX")
-    _flows(p)
     p.add_argument(
-        "--force", action="store_true", help="bootstrap again although it was done before"
+        "--from", dest="source", required=True, metavar="PROD", help="the target environment"
+    )
+    p.add_argument(
+        "--to", dest="target", required=True, metavar="SANDBOX", help="the source environment"
+    )
+    p.add_argument(
+        "--flow",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="flow key (repeatable; default: every flow that exists only in PROD)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="copy over a flow that exists in Sandbox already (bootstrapped before or not)",
     )
     _output(p)
 

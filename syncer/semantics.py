@@ -267,19 +267,22 @@ def _check_constants(checker: _Checker) -> None:
     settings = checker.spec.get("settings")
     if not isinstance(settings, dict):
         return
-    seen: dict[str, int | None] = {}
+    # Where a key was first seen, located only when a duplicate is reported: locating re-parses the
+    # whole file with the pure-Python loader, far too slow to do for every constant of a valid flow.
+    seen: dict[str, JsonPath] = {}
     for path, constant in _items(settings.get("constants"), ("spec", "settings", "constants")):
         key = constant.get("key")
         if not isinstance(key, str):
             continue
         if key in seen:
+            first = checker.doc.locate((*seen[key], "key"))[0]
             checker.error(
                 (*path, "key"),
-                f"constant key `{key}` is used twice (first at line {seen[key]}).",
+                f"constant key `{key}` is used twice (first at line {first}).",
                 "Constant keys must be unique in the flow; `{{constants.KEY}}` and environments use them.",
             )
         else:
-            seen[key] = checker.doc.locate((*path, "key"))[0]
+            seen[key] = path
 
 
 # --- tracks, transitions, reachability -----------------------------------------------------------------

@@ -511,17 +511,17 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
 
 def _check_flows(root: Path, targets: _Targets, result: RepositoryCheck) -> dict[str, Document]:
     """Check the targeted flows; load every flow (the environments are checked against them all)."""
-    everything = {f: f.parent.name for f in _layout_flows(root)} | targets.flows
+    layout = [f for f in _layout_files(root) if f.name == "flow.yaml" and _inside(root, f)]
+    everything = {f: f.parent.name for f in layout} | targets.flows
     flows: dict[str, Document] = {}
+    result.flows = len(targets.flows)
     for file, expected in everything.items():
         wanted = file in targets.flows
         doc = _load(root, file, result if wanted else None)
-        if doc is None:
-            continue
-        flows[doc.path] = doc
-        if wanted:
-            result.flows += 1
-            result.problems.extend(check_flow(doc, expected, result.warnings))
+        if doc is not None:
+            flows[doc.path] = doc
+            if wanted:
+                result.problems.extend(check_flow(doc, expected, result.warnings))
     wanted_paths = {_display(root, file) for file in targets.flows}
     for path, what in ((("metadata", "key"), "flow key"), (("metadata", "definition_id"), "id")):
         result.problems.extend(_shared(flows, wanted_paths, path, what))
@@ -548,10 +548,13 @@ def _inside(root: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(root)
 
 
-def _layout_flows(root: Path) -> list[Path]:
-    folder = root / "flows"
-    files = sorted(folder.glob("*/flow.yaml")) if folder.is_dir() else []
-    return [f.resolve() for f in files if _inside(root, f)]
+def _layout_files(root: Path) -> list[Path]:
+    """``flows/*/flow.yaml`` and ``environments/*.yaml`` as the work tree names them (links unresolved)."""
+    flows = sorted((root / "flows").glob("*/flow.yaml"))
+    environments = [
+        p for p in sorted((root / "environments").glob("*.y*ml")) if p.suffix in (".yaml", ".yml")
+    ]
+    return [*flows, *environments]
 
 
 def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
@@ -561,28 +564,36 @@ def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
         if not path.exists():
             targets.problems.append(Problem(str(given), "no such file or folder."))
         elif not _inside(root, path):
-            targets.problems.append(
-                Problem(
-                    str(given),
-                    f"`{given}` is outside the repository {root}; syncer validate reads only files in it.",
-                    hint="Move the file into the repository, or point --repo at the one that holds it.",
-                )
-            )
+            targets.problems.append(_outside(str(given), root))
+        elif path.is_dir():
+            folder = path.resolve()
+            for file in _layout_files(root):
+                if file.is_relative_to(folder):
+                    _add_file(root, file, targets, explicit=False)
+            if folder in (root, root / "flows"):
+                _flag_flow_folders(root, targets)
         else:
-            _add_target(root, path.resolve(), targets, explicit=path.is_file())
+            lexical = path.absolute()
+            _add_file(
+                root, lexical if lexical.is_relative_to(root) else path.resolve(), targets, True
+            )
     return targets
 
 
-def _add_target(root: Path, path: Path, targets: _Targets, explicit: bool) -> None:
-    if path.is_dir():
-        for file in sorted(path.rglob("*.y*ml")):
-            if ".git" not in file.relative_to(root).parts and _inside(root, file):
-                _add_target(root, file.resolve(), targets, explicit=False)
-        if path in (root, root / "flows"):
-            _flag_flow_folders(root, targets)
-        return
+def _outside(shown: str, root: Path) -> Problem:
+    return Problem(
+        shown,
+        f"`{shown}` is outside the repository {root}; syncer validate reads only files in it.",
+        hint="Move the file into the repository, or point --repo at the one that holds it.",
+    )
+
+
+def _add_file(root: Path, path: Path, targets: _Targets, explicit: bool) -> None:
+    """Classify one file by where the work tree has it; a link that leads out of the repository is refused."""
     parts = path.relative_to(root).parts
-    if len(parts) == 3 and parts[0] == "flows" and parts[2] == "flow.yaml":
+    if not _inside(root, path):
+        targets.problems.append(_outside(_display(root, path), root))
+    elif len(parts) == 3 and parts[0] == "flows" and parts[2] == "flow.yaml":
         targets.flows[path] = parts[1]
     elif len(parts) == 2 and parts[0] == "environments" and path.suffix in (".yaml", ".yml"):
         targets.environments[path] = path.stem

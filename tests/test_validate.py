@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,9 @@ def test_invalid_yaml(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _edit(repo, FLOW_FILE, "  title: Intake\n", "  title: [Intake\n")
     code, _out, err = _validate(repo, capsys)
     assert code == 1
-    assert f"error: {FLOW_FILE}:" in err and "invalid YAML" in err
+    assert re.search(
+        rf"^error: {re.escape(FLOW_FILE)}:\d+:\d+: invalid YAML: ", err, re.MULTILINE
+    ), err
     assert "Traceback" not in err
 
 
@@ -784,3 +787,18 @@ def test_a_pasted_secret_is_never_repeated(
     assert code == 1
     assert "is not valid" in out
     assert "sk-live-pasted-key-123" not in out + err
+
+
+def test_a_linked_flow_out_of_the_repository_is_refused_in_a_full_walk(
+    repo: Path, tmp_path: Path, make_flow: FlowFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(_flow_text(make_flow(definition_id="x", key="linked")), "utf-8")
+    (repo / "flows" / "linked").mkdir()
+    (repo / "flows" / "linked" / "flow.yaml").symlink_to(outside)
+    code, _out, err = _validate(repo, capsys)
+    assert code == 1
+    assert (
+        "error: flows/linked/flow.yaml: `flows/linked/flow.yaml` is outside the repository" in err
+    )
+    assert validate.validate_repository(repo, [Path("environments")]) == []

@@ -19,32 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import backport as bp
 from .. import vcs
-from ..backport import (
-    ANN_BACKPORTED,
-    BACKPORTABLE,
-    Backported,
-    backport_document,
-    commit_message,
-    commit_on_branch,
-    default_branch,
-    edit_lines,
-    flow_path,
-    open_pull,
-    pull_request_text,
-    require_clean,
-    sandbox_body,
-    stable_branch,
-    unexported_edits,
-)
-from ..errors import (
-    ConfigError,
-    GitError,
-    PreconditionFailed,
-    RefusedError,
-    SyncError,
-    UsageError,
-)
+from ..errors import ConfigError, GitError, PreconditionFailed, RefusedError, SyncError, UsageError
 from ..github import GitHub
 from ..model import Environment, EnvironmentPlan, FlowPlan, Role, Status
 from ..planner import plan_environment
@@ -76,41 +53,42 @@ class _Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
-    env_name = _exactly_one(args.env, "--env ENV (the environment that holds the hotfix)")
-    key = _exactly_one(args.flow, "--flow KEY")
-    ws = Workspace(Path(args.repo))
-    repo = vcs.require_repo(ws.root)
-    env = ws.select([env_name], Role.TARGET)[0]
+    ws, repo, env, key = _inputs(args)
     sandbox = _sandbox_environment(ws, args.to_sandbox) if args.to_sandbox is not None else None
-    require_clean(repo, "backport")
+    bp.require_clean(repo, "backport")
     base_ws = Workspace(ws.root, args.base) if args.base else ws
     base_branch = args.base or vcs.current_branch(repo) or ""
     github = _github(args, base_branch)
     flow, env_plan = plan_flow(base_ws, env, key)
-    if flow.status not in BACKPORTABLE:
+    if flow.status not in bp.BACKPORTABLE or flow.live is None:
         emit(
             f"{key} in {env.name} is {flow.status.value}: nothing to backport (only drift or a "
             "conflict is carried back). No branch was made."
         )
         return 0
-    assert flow.live is not None
     outcome = _Outcome(env.name, key, flow.status.value, base=base_branch)
-    outcome.branch = args.branch or default_branch(env.name, key, flow.live_revision)
+    outcome.branch = args.branch or bp.default_branch(env.name, key, flow.live_revision)
     git_document = base_ws.flows[key].document
-    backported = backport_document(flow.live, git_document, env.name, env.ignore)
+    backported = bp.backport_document(flow.live, git_document, env.name, env.ignore)
     outcome.notes = backported.notes
-    outcome.reused = _branch_free_or_same(repo, outcome.branch, key, backported.text)
-    sandbox_live = _check_sandbox(sandbox, git_document, key) if sandbox else None
+    outcome.reused = bp.branch_holds(repo, outcome.branch, bp.flow_path(key), backported.text)
+    sandbox_live = _check_sandbox(sandbox, git_document, key, backported) if sandbox else None
     if not outcome.reused:
-        message = commit_message(flow, env.name, backported)
-        start = args.base or "HEAD"
-        rel = flow_path(key)
-        outcome.commit = commit_on_branch(
-            repo, ws.root, outcome.branch, start, rel, backported.text, message
+        message = bp.commit_message(flow, env.name, backported)
+        outcome.commit = bp.commit_on_branch(
+            repo,
+            ws.root,
+            outcome.branch,
+            args.base or "HEAD",
+            bp.flow_path(key),
+            backported.text,
+            message,
         )
     if args.output != "json":
         _print_report(env_plan, outcome, args.output)
-    if sandbox is not None and sandbox_live is not None:
+    if sandbox is not None and sandbox_live is None:
+        outcome.sandbox = {"environment": sandbox.name, "revision": None, "already": True}
+    elif sandbox is not None and sandbox_live is not None:
         outcome.sandbox = _write_sandbox(sandbox, sandbox_live, backported, git_document, flow, env)
     if args.push or args.open_pr:
         _push(repo, args.remote, outcome)
@@ -119,6 +97,15 @@ def run(args: argparse.Namespace) -> int:
             outcome.pull_request = _open_pull(github, env_plan, flow, backported, outcome)
     _print_end(outcome, env_plan, args)
     return 0
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Workspace, git.Repo, Environment, str]:
+    """The repository, the (target) environment and the flow key the command line names."""
+    env_name = _exactly_one(args.env, "--env ENV (the environment that holds the hotfix)")
+    key = _exactly_one(args.flow, "--flow KEY")
+    ws = Workspace(Path(args.repo))
+    repo = vcs.require_repo(ws.root)
+    return ws, repo, ws.select([env_name], Role.TARGET)[0], key
 
 
 def _exactly_one(values: list[str], what: str) -> str:
@@ -179,22 +166,11 @@ def plan_flow(ws: Workspace, env: Environment, key: str) -> tuple[FlowPlan, Envi
     return flow, env_plan
 
 
-def _branch_free_or_same(repo: git.Repo, branch: str, key: str, text: str) -> bool:
-    """True when ``branch`` already holds exactly this backport (a rerun); error when it holds other."""
-    if not vcs.branch_exists(repo, branch):
-        return False
-    if vcs.file_at(repo, branch, flow_path(key)) == text.encode("utf-8"):
-        return True
-    raise GitError(
-        f"branch `{branch}` already exists and holds something else. Pick another name with "
-        f"--branch, or delete it with `git branch -D {branch}`; nothing was changed."
-    )
-
-
 def _check_sandbox(
-    sandbox: Environment, git_document: dict[str, Any], key: str
+    sandbox: Environment, git_document: dict[str, Any], key: str, backported: bp.Backported
 ) -> dict[str, Any] | None:
-    """Sandbox's flow, when it has no unexported work on it; refuses (exit 3) otherwise."""
+    """Sandbox's flow when it may be written: it has no unexported work; None when it carries the
+    hotfix already (a rerun); refuses (exit 3) otherwise."""
     definition_id = str(git_document["metadata"]["definition_id"])
     with client(sandbox) as tenant:
         ids = {str(s["definition_id"]) for s in tenant.list_flows()}
@@ -204,7 +180,9 @@ def _check_sandbox(
                 "has nothing to update; nothing was changed. Run the backport without --to-sandbox."
             )
         live = tenant.get_flow(definition_id)
-    edits = unexported_edits(live["definition"], git_document)
+    edits = bp.unexported_edits(live["definition"], git_document)
+    if edits and not bp.unexported_edits(live["definition"], backported.document):
+        return None  # an earlier run of this backport wrote it already
     if edits:
         listed = "\n".join(f"  - {c.description}" for c in edits[:20])
         more = f"\n  - ... and {len(edits) - 20} more" if len(edits) > 20 else ""
@@ -220,15 +198,15 @@ def _check_sandbox(
 def _write_sandbox(
     sandbox: Environment,
     live: dict[str, Any],
-    backported: Backported,
+    backported: bp.Backported,
     git_document: dict[str, Any],
     flow: FlowPlan,
     source: Environment,
 ) -> dict[str, Any]:
     """The conditional Sandbox write; Sandbox's values and concealed values stay."""
-    body = sandbox_body(backported.document, live["definition"], git_document)
+    body = bp.sandbox_body(backported.document, live["definition"], git_document)
     annotations = dict(live.get("annotations") or {})
-    annotations[ANN_BACKPORTED] = f"{source.name}@r{flow.live_revision} {_now()}"
+    annotations[bp.ANN_BACKPORTED] = f"{source.name}@r{flow.live_revision} {_now()}"
     with client(sandbox) as tenant:
         try:
             answer = tenant.put_flow(
@@ -241,8 +219,8 @@ def _write_sandbox(
         except PreconditionFailed:
             raise RefusedError(
                 f"{sandbox.name} changed `{flow.key}` while the backport ran; Sandbox was not "
-                "written (the Git branch was). Look at Sandbox's edit, then make the hotfix there "
-                "by hand or export it first.",
+                "written (the Git branch was, and was not pushed). Look at Sandbox's edit; if it "
+                "is to be kept, export it first; then run the same command again.",
                 exit_code=3,
             ) from None
     return {"environment": sandbox.name, "revision": int(answer["revision"])}
@@ -276,11 +254,11 @@ def _open_pull(
     github: GitHub,
     env_plan: EnvironmentPlan,
     flow: FlowPlan,
-    backported: Backported,
+    backported: bp.Backported,
     outcome: _Outcome,
 ) -> dict[str, Any]:
-    title, body = pull_request_text(env_plan, flow, backported, outcome.branch)
-    return open_pull(github, title, body, outcome.branch, outcome.base)
+    title, body = bp.pull_request_text(env_plan, flow, backported, outcome.branch)
+    return bp.open_pull(github, title, body, outcome.branch, outcome.base)
 
 
 def _print_report(env_plan: EnvironmentPlan, outcome: _Outcome, output: str) -> None:
@@ -299,7 +277,7 @@ def _print_report(env_plan: EnvironmentPlan, outcome: _Outcome, output: str) -> 
         f"branch `{outcome.branch}` {done} (from {outcome.base or 'HEAD'}); the work tree stays "
         "where it was.",
         "Hotfix edits carried back:",
-        *[f"  - {line}" for line in edit_lines(flow)],
+        *[f"  - {line}" for line in bp.edit_lines(flow)],
     ]
     if outcome.notes:
         lines += ["For the reviewer:", *[f"  - {note}" for note in outcome.notes]]
@@ -313,7 +291,9 @@ def _print_end(outcome: _Outcome, env_plan: EnvironmentPlan, args: argparse.Name
         emit(json.dumps(data, indent=2, ensure_ascii=False))
         return
     lines = []
-    if outcome.sandbox:
+    if outcome.sandbox and outcome.sandbox.get("already"):
+        lines.append(f"Sandbox `{outcome.sandbox['environment']}` carries the hotfix already.")
+    elif outcome.sandbox:
         lines.append(
             f"Sandbox `{outcome.sandbox['environment']}`: working version updated to revision "
             f"{outcome.sandbox['revision']} (its own values and concealed values kept)."
@@ -340,7 +320,7 @@ def _next_steps(outcome: _Outcome, args: argparse.Namespace) -> list[str]:
     if not outcome.sandbox:
         steps.append(
             "Sandbox does not have the hotfix: make the same edit there before the next export, "
-            f"or run this backport again with --to-sandbox (it reuses {outcome.branch})"
+            f"or, before merging, run this backport again with --branch {outcome.branch} --to-sandbox"
         )
     return [f"  {n}. {step}" for n, step in enumerate(steps, 1)]
 
@@ -355,12 +335,12 @@ def open_backport_prs(
     open pull request per drifted or conflicting flow and environment; when the drift grows, the
     branch gets a commit on top and the pull request a new body. A failure is a warning on stderr,
     never an exception, so that a scheduled loop keeps running; the work tree ends where it began."""
-    todo = [(p, f) for p in plans for f in p.flows if f.status in BACKPORTABLE and f.live]
+    todo = [(p, f) for p in plans for f in p.flows if f.status in bp.BACKPORTABLE and f.live]
     if not todo:
         return []
     try:
         repo = vcs.require_repo(ws.root)
-        require_clean(repo, "reconcile --open-backport-prs")
+        bp.require_clean(repo, "reconcile --open-backport-prs")
         base = vcs.current_branch(repo)
         if base is None:
             raise GitError("HEAD is detached; check out the base branch so pull requests have one.")
@@ -389,34 +369,34 @@ def _backport_pull(
 ) -> dict[str, Any]:
     assert flow.live is not None
     env = ws.environment(env_plan.environment)
-    branch = stable_branch(env.name, flow.key)
-    backported = backport_document(flow.live, ws.flows[flow.key].document, env.name, env.ignore)
-    tracking = f"refs/remotes/{remote}/{branch}"
-    on_remote = _resolves(repo, tracking)
-    start = tracking if on_remote else (ws.ref or "HEAD")
-    message = commit_message(flow, env.name, backported)
-    sha = commit_on_branch(
-        repo, ws.root, branch, start, flow_path(flow.key), backported.text, message
-    )
-    if sha is not None or not on_remote:
-        vcs.push(repo, remote, branch)
-    single = EnvironmentPlan(env.name, env_plan.git_commit, [flow])
-    title, body = pull_request_text(single, flow, backported, branch)
-    pull = open_pull(github, title, body, branch, base)
+    branch, sha = bp.stable_branch(env.name, flow.key), None
+    by_hand = bp.default_branch(env.name, flow.key, flow.live_revision)
+    found = github.find_pull(by_hand, base)  # `backport --open-pr` proposed this revision already
+    if found is not None:
+        branch = by_hand
+        pull = {"number": found.get("number"), "url": found.get("html_url"), "action": "unchanged"}
+    else:
+        backported = bp.backport_document(
+            flow.live, ws.flows[flow.key].document, env.name, env.ignore
+        )
+        tracking = f"refs/remotes/{remote}/{branch}"
+        on_remote = bp.ref_exists(repo, tracking)
+        start = tracking if on_remote else (ws.ref or "HEAD")
+        message = bp.commit_message(flow, env.name, backported)
+        rel = bp.flow_path(flow.key)
+        sha = bp.commit_on_branch(repo, ws.root, branch, start, rel, backported.text, message)
+        if sha is not None or not on_remote:
+            vcs.push(repo, remote, branch)
+        single = EnvironmentPlan(env.name, env_plan.git_commit, [flow])
+        title, body = bp.pull_request_text(single, flow, backported, branch)
+        pull = bp.open_pull(github, title, body, branch, base)
+    new = f", new commit {sha[:12]}" if sha else ""
     print(
         f"{env.name}: {flow.key}: backport pull request #{pull['number']} {pull['action']} "
-        f"(branch {branch}{', new commit ' + sha[:12] if sha else ''})",
+        f"(branch {branch}{new})",
         file=sys.stderr,
     )
     return {"environment": env.name, "key": flow.key, "branch": branch, "commit": sha, **pull}
-
-
-def _resolves(repo: git.Repo, ref: str) -> bool:
-    try:
-        vcs.resolve(repo, ref)
-    except GitError:
-        return False
-    return True
 
 
 def _warn(message: str) -> None:

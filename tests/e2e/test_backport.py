@@ -7,6 +7,7 @@ everywhere -> Sandbox carries the hotfix -> the next export changes nothing. The
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Any
 import git
 import pytest
 
+from syncer.backport import backport_document, merge_layout, with_own_values
 from syncer.canonical import canonicalize
+from syncer.exporter import render_flow
 from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
 from tests.fakegithub import FakeGitHub
 
@@ -86,11 +89,10 @@ def _statuses(world: Landscape) -> tuple[int, dict[str, dict[str, str]]]:
 
 
 def _bare_remote(world: Landscape, name: str = "origin") -> git.Repo:
-    bare = git.Repo.init(world.root / f"{name}.git", bare=True)
+    path = world.root / f"{name}.git"
+    bare = git.Repo.init(path, bare=True)
     repo = world.git()
-    repo.create_remote(
-        name, str(bare.working_dir if bare.working_dir else world.root / f"{name}.git")
-    )
+    repo.create_remote(name, str(path))
     repo.git.push(name, "main:main")
     return bare
 
@@ -117,7 +119,7 @@ def _promoted(world: Landscape, *keys: str) -> None:
 
 
 def _everything(world: Landscape, github: FakeGitHub | None = None) -> str:
-    text = "\n".join(world.outputs) + world.git().git.log("-p", "--all")
+    text: str = "\n".join(world.outputs) + world.git().git.log("-p", "--all")
     for remote in world.root.glob("*.git"):
         text += git.Repo(remote).git.log("-p", "--all")
     for path in world.repo.rglob("*"):
@@ -159,6 +161,13 @@ def test_hotfix_round_trip(
         (pull,) = github.pulls.values()
         assert pull["head"]["ref"] == branch and pull["base"]["ref"] == "main"
         assert "dr.jansen" in pull["body"] and "syncer-report:env=production-eu" in pull["body"]
+        scheduled = world.syncer("reconcile", "--open-backport-prs")  # knows that pull request
+        assert scheduled.code == 3 and len(github.pulls) == 1 and "unchanged" in scheduled.err
+        tip = repo.commit(branch).hexsha
+        rerun = world.syncer("backport", "--env", EU, "--flow", BP, "--open-pr", "--to-sandbox")
+        assert rerun.code == 0 and "carries the hotfix already" in rerun.out, rerun.err
+        assert "already holds this backport" in rerun.out and "unchanged" in rerun.out
+        assert len(github.pulls) == 1 and repo.commit(branch).hexsha == tip
 
         backported = repo.git.show(f"{branch}:flows/{BP}/flow.yaml")
         assert HOTFIX_TITLE in backported and "CALLBACK_HOURS" in backported
@@ -217,6 +226,7 @@ def test_reconcile_keeps_one_pull_request_per_flow_and_updates_it(
         assert again.code == 3 and len(github.pulls) == 1
         assert bare.commit(branch).hexsha == tip  # nothing new: no commit, no second pull request
 
+        world.git().delete_head(branch, force=True)  # as in CI: a fresh clone has only origin's
         world.edit(EU, BP, _retitle("second hotfix"), hotfix=True)
         grown = world.syncer("reconcile", "--open-backport-prs")
         assert grown.code == 3 and "updated" in grown.err
@@ -283,6 +293,14 @@ def test_unknown_flow_and_wrong_environment_are_errors(drifted: Landscape) -> No
     assert wrong.code == 1 and "role source" in wrong.err
     two = drifted.syncer("backport", "--env", EU, "--flow", BP, "--flow", DS)
     assert two.code == 1 and "exactly one --flow" in two.err
+    new = example_flow("post-op-knee-recovery")  # in Git, never applied to production-eu
+    (drifted.repo / "flows" / "post-op-knee-recovery").mkdir()
+    (drifted.repo / "flows" / "post-op-knee-recovery" / "flow.yaml").write_text(
+        render_flow(new), "utf-8"
+    )
+    drifted.commit_all("a flow production-eu does not have yet")
+    absent = _backport(drifted, "--flow", "post-op-knee-recovery")
+    assert absent.code == 1 and "production-eu has no flow `post-op-knee-recovery`" in absent.err
 
 
 def test_dirty_work_tree_is_refused_and_untouched(drifted: Landscape) -> None:
@@ -318,13 +336,11 @@ def test_a_taken_branch_name_is_refused_and_a_rerun_converges(drifted: Landscape
 
 
 def test_push_without_the_remote_explains_the_local_state(drifted: Landscape) -> None:
-    result = _backport(
-        drifted, "--flow", BP, "--branch", "bp-noremote", "--push", "--remote", "nowhere"
-    )
+    result = _backport(drifted, "--flow", BP, "--branch", "bp-noremote", "--push")
     assert result.code == 1
-    assert "no remote `nowhere`" in result.err
+    assert "no remote `origin`" in result.err
     assert "branch `bp-noremote`" in result.err and "committed locally" in result.err
-    assert "git push nowhere bp-noremote" in result.err
+    assert "git push origin bp-noremote" in result.err
     assert "bp-noremote" in _branches(drifted)
 
 
@@ -389,3 +405,62 @@ def test_a_conflict_backport_holds_production_and_shows_the_git_side(
         assert "Production's title" in on_branch and "Git's title" not in on_branch
         message = world.git().commit("bp-conflict").message
         assert "Conflict: this replaces what Git changed" in message and "Git's title" in message
+
+
+# -- the carry-back rules (pure) ---------------------------------------------------------------------
+
+
+def test_git_keeps_its_values_and_ignored_paths() -> None:
+    git_document = example_flow(BP)
+    live = copy.deepcopy(git_document)
+    settings = live["spec"]["settings"]
+    settings["reminders"] = {"amount": 9, "delay": {"amount": 1, "unit": "day"}}
+    items = dict(iter_value_items(live))
+    items["EHR_BASE_URL"]["value"] = "https://ehr.eu.example.org"
+    items["ALERT_THRESHOLD_SYSTOLIC"]["label"] = "Systolic alert threshold"  # shape: comes back
+    items["EHR_API_KEY"].pop("concealed")  # made visible in Production: its value must not travel
+    items["EHR_API_KEY"]["value"] = "was-a-secret"
+    items["elation.client_secret"]["has_value"] = True
+    settings["extensions"]["elation"]["region"] = {"id": "hfRegion001", "label": "R", "value": "eu"}
+
+    carried = backport_document(live, git_document, EU, ignore=["spec.settings.reminders"])
+
+    values = dict(iter_value_items(carried.document))
+    assert values["EHR_BASE_URL"]["value"] == "https://ehr.sandbox.example.org"
+    assert values["ALERT_THRESHOLD_SYSTOLIC"] == {
+        "id": "xNoJ7Ka6x_dy",
+        "key": "ALERT_THRESHOLD_SYSTOLIC",
+        "label": "Systolic alert threshold",
+        "value": "140",
+    }
+    assert values["EHR_API_KEY"]["value"] == "" and "was-a-secret" not in carried.text
+    assert values["elation.client_secret"] == {
+        "id": "A2f1hB5e3Fwx",
+        "label": "Client Secret",
+        "concealed": True,
+    }
+    assert values["elation.region"]["value"] == ""  # settings are environment-specific
+    assert (
+        carried.document["spec"]["settings"]["reminders"]
+        == git_document["spec"]["settings"]["reminders"]
+    )
+    assert len(carried.notes) == 2 and any("elation.region" in n for n in carried.notes)
+
+
+def test_sandbox_keeps_its_values_and_its_moved_boxes() -> None:
+    base = {"steps": {"a": {"x": 1}, "b": {"x": 1}}}
+    sandbox = {"steps": {"a": {"x": 2}, "b": {"x": 1}}}  # Sandbox moved a since the export
+    incoming = {
+        "steps": {"a": {"x": 1}, "b": {"x": 3}, "c": {"x": 4}}
+    }  # the hotfix moved b, added c
+    assert merge_layout(base, sandbox, incoming) == {
+        "steps": {"a": {"x": 2}, "b": {"x": 3}, "c": {"x": 4}}
+    }
+    document = example_flow(BP)
+    own = copy.deepcopy(document)
+    dict(iter_value_items(own))["ALERT_THRESHOLD_SYSTOLIC"]["value"] = "135"
+    dict(iter_value_items(document))["EHR_API_KEY"]["value"] = CANARY
+    body = with_own_values(document, own)
+    values = dict(iter_value_items(body))
+    assert values["ALERT_THRESHOLD_SYSTOLIC"]["value"] == "135"
+    assert "value" not in values["EHR_API_KEY"]  # a concealed value is never sent
