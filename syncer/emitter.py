@@ -20,14 +20,20 @@ from collections.abc import Callable
 from typing import Any
 
 FLOW_STYLE_WIDTH = 80
-_MAX_COLUMN = 900_000  # ruamel's width is 1,000,000: a line this long could be folded; leave it to ruamel
+_MAX_COLUMN = (
+    900_000  # ruamel's width is 1,000,000: a line this long could be folded; leave it to ruamel
+)
 _MAX_SIMPLE_KEY = 128
 
-# Must match yamlio's choices of scalar style (see ``yamlio._to_node``).
+# Trailing blanks, tabs, and characters YAML cannot print raw (C0/C1 controls, line separators, BOM,
+# U+FFFE/U+FFFF): a string with any of them is written double-quoted, with escapes. Shared with
+# ``yamlio._to_node``, which takes the same decisions for ruamel.
 LITERAL_UNSAFE = re.compile(
     r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]"
 )
 FLOW_UNSAFE = re.compile(r"[:,\[\]{}#&*!|>'\"%@`?]")
+# Plain in YAML 1.2, but booleans to YAML 1.1 readers (PyYAML, many CI tools): quoted, so that `Yes` stays
+# a string wherever the file is read.
 YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off"})
 
 # --- ruamel's scalar analysis (emitter.py, analyze_scalar), as regular expressions -----------------------
@@ -40,11 +46,13 @@ _BOTH_INSIDE = re.compile(rf"(?<=.):(?=[{_WS}]|$)|(?<=[{_WS}])#", re.DOTALL)
 _LINE_BREAK = re.compile(f"[{_BREAKS}]")
 # Printable for ruamel with allow_unicode: "\n", ASCII 0x20-0x7E, 0x85, 0xA0-0xD7FF, 0xE000-0xFFFD (but
 # not the BOM 0xFEFF), and the supplementary planes.
-_SPECIAL = re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SPECIAL = re.compile(
+    "[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _BREAK_SPACE = re.compile(f"[{_BREAKS}] ")
 _SPACE_BREAK = re.compile(f" [{_BREAKS}]")
 # A string made only of these characters, not starting with an indicator, is plain in block context.
-_SIMPLE = re.compile(r"[A-Za-z0-9_(/.$][A-Za-z0-9 _()/.$;=+~-]*")
+_SIMPLE = re.compile(r"[A-Za-z0-9_(/$][A-Za-z0-9 _()/.$;=+~-]*")
 
 
 class Unsupported(Exception):
@@ -156,7 +164,9 @@ class Writer:
         for index, (key, value) in enumerate(data.items()):
             if not isinstance(key, str):
                 raise Unsupported("a key that is not a string")
-            out.append(self._key(key, flow=False) if inline and index == 0 else pad + self._key(key, False))
+            out.append(
+                self._key(key, flow=False) if inline and index == 0 else pad + self._key(key, False)
+            )
             out.append(":")
             self._open_ended = False
             self._mapping_value(value, indent, depth + 1)
@@ -220,7 +230,7 @@ class Writer:
     # -- scalars --------------------------------------------------------------------------------------
 
     def _key(self, key: str, flow: bool) -> str:
-        if "\n" in key or _needs_double_quotes(key):
+        if "\n" in key or needs_double_quotes(key):
             requested = _DOUBLE
         elif FLOW_UNSAFE.search(key):
             requested = _SINGLE
@@ -258,9 +268,9 @@ class Writer:
             return "''"
         if requested == _DOUBLE:
             return _double_quoted(text)
-        if requested == _PLAIN and _SIMPLE.fullmatch(text) and not flow:
-            if self._plain_is_str(text):
-                return text
+        fast = requested == _PLAIN and not flow and _SIMPLE.fullmatch(text)
+        if fast and self._plain_is_str(text):
+            return text
         analysis = _Analysis(text)
         if requested == _PLAIN:
             allowed = analysis.allow_flow_plain if flow else analysis.allow_block_plain
@@ -296,14 +306,15 @@ def _requested(value: str) -> str:
         if LITERAL_UNSAFE.search(value) or value.startswith((" ", "\n")):
             return _DOUBLE
         return _LITERAL
-    if _needs_double_quotes(value):
+    if needs_double_quotes(value):
         return _DOUBLE
     if value.lower() in YAML11_WORDS:
         return _SINGLE
     return _PLAIN
 
 
-def _needs_double_quotes(value: str) -> bool:
+def needs_double_quotes(value: str) -> bool:
+    """Trailing or leading blanks, or a character only a double-quoted string can hold."""
     return bool(LITERAL_UNSAFE.search(value + "x")) or value != value.strip(" ")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +36,7 @@ from . import emitter
 from .errors import Problem, ValidationError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-FLOW_STYLE_WIDTH = 80
+FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH
 
 PathElement = str | int
 JsonPath = tuple[PathElement, ...]
@@ -252,11 +251,11 @@ def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
 
 # --- dumping -------------------------------------------------------------------------------------------
 
-# Trailing blanks, tabs, and characters YAML cannot print raw (C0/C1 controls, line separators, BOM,
-# U+FFFE/U+FFFF): a string with any of them is written double-quoted, with escapes.
-_LITERAL_UNSAFE = re.compile(
-    r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]"
-)
+# The style rules are shared with the fast writer (emitter.py), which must take the same decisions.
+_LITERAL_UNSAFE = emitter.LITERAL_UNSAFE
+_YAML11_WORDS = emitter.YAML11_WORDS
+_FLOW_UNSAFE = emitter.FLOW_UNSAFE
+_flow_fits = emitter.flow_fits
 
 
 def _is_scalar(value: Any) -> bool:
@@ -300,19 +299,11 @@ def _to_node(value: Any, depth: int) -> Any:
     return value
 
 
-# Plain in YAML 1.2, but booleans to YAML 1.1 readers (PyYAML, many CI tools): quoted, so that `Yes` stays
-# a string wherever the file is read.
-_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off"})
-
-
-_FLOW_UNSAFE = re.compile(r"[:,\[\]{}#&*!|>'\"%@`?]")
-
-
 def _flow_safe(value: Any) -> Any:
     """Inside ``{...}`` and ``[...]`` more characters are syntax: quote any string that has one."""
-    if isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString):
-        if _FLOW_UNSAFE.search(value):
-            return SingleQuotedScalarString(value)
+    quotable = isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString)
+    if quotable and _FLOW_UNSAFE.search(value):
+        return SingleQuotedScalarString(value)
     return value
 
 
@@ -325,14 +316,7 @@ def _key_node(key: Any) -> Any:
     return key
 
 
-def _needs_double_quotes(value: str) -> bool:
-    return bool(_LITERAL_UNSAFE.search(value + "x")) or value != value.strip(" ")
-
-
-def _flow_fits(value: dict[str, Any] | list[Any], depth: int) -> bool:
-    import json
-
-    return len(json.dumps(value, ensure_ascii=False)) + 2 * depth <= FLOW_STYLE_WIDTH
+_needs_double_quotes = emitter.needs_double_quotes
 
 
 def _dumper() -> YAML:
