@@ -731,11 +731,13 @@ def _check_secret_entry(
             f"secret `{ref}` names a visible item of {where}; `secrets:` fills concealed ones only."
         )
         hint = "Give a visible value under `constants:` or `extensions:` instead."
-    else:
-        message = f"secret `{ref}` names no concealed constant or setting of the flows it receives."
-        concealed_refs = {r: r for r, (hidden, _where) in refs.items() if hidden}
-        hint = (
-            semantics.suggest(ref, concealed_refs)
-            or "Use `KEY` for a constant, `extension.setting` for a setting."
-        )
-    result.problems.append(doc.problem(("secrets", ref), message, hint))
+        result.problems.append(doc.problem(("secrets", ref), message, hint))
+        return
+    # A near miss is a typo that would leave a real secret blank: an error. A name nothing resembles
+    # is only a warning, like an unused constant: the file may land before the flow that needs it.
+    message = f"secret `{ref}` names no concealed constant or setting of the flows it receives."
+    concealed_refs = {r: r for r, (hidden, _where) in refs.items() if hidden}
+    suggestion = semantics.suggest(ref, concealed_refs)
+    hint = suggestion or "Use `KEY` for a constant, `extension.setting` for a setting."
+    found = result.problems if suggestion else result.warnings
+    found.append(doc.problem(("secrets", ref), message, hint))
