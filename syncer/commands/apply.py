@@ -11,9 +11,10 @@ from typing import Any
 from ..apply import ApplyResult, Options, apply_plan
 from ..errors import EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, RefusedError, UsageError
 from ..model import NEEDS_PERSON, WRITES, EnvironmentPlan, Role, Status
+from ._common import client, emit, in_parallel, plan_all, render, workspace
+from ._progress import bar
 
 WRITTEN = ("created", "updated", "refreshed")
-from ._common import client, emit, in_parallel, plan_all, render, workspace
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,13 +38,17 @@ def run(args: argparse.Namespace) -> int:
     )
     by_env = {p.environment: p for p in plans}
 
-    def one(env: Any) -> ApplyResult:
-        with client(env) as tenant:
-            env_only = only.get(env.name) if only is not None else None
-            opts = Options(options.adopt, options.overwrite, options.actor, env_only)
-            return apply_plan(by_env[env.name], env, tenant, opts)
+    total = sum(1 for p in plans for f in p.flows if f.status in WRITES)
 
-    results: list[ApplyResult] = in_parallel(envs, one)
+    with bar("applying", total) as step:
+
+        def one(env: Any) -> ApplyResult:
+            with client(env) as tenant:
+                env_only = only.get(env.name) if only is not None else None
+                opts = Options(options.adopt, options.overwrite, options.actor, env_only)
+                return apply_plan(by_env[env.name], env, tenant, opts, progress=step)
+
+        results: list[ApplyResult] = in_parallel(envs, one)
     return print_results(results, plans)
 
 

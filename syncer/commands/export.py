@@ -11,6 +11,7 @@ from ..exporter import ExportResult, existing_ids, plan_files
 from ..model import Role
 from ..workspace import atomic_write, ensure_schemas
 from ._common import client, emit, workspace
+from ._progress import status
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     with client(env) as tenant:
         summaries = tenant.list_flows()
         wanted = _select(summaries, args.flow)
-        flows = list(tenant.get_flows([str(s["definition_id"]) for s in wanted]).values())
+        with status(f"reading {len(wanted)} flow(s) from {env.name}"):
+            flows = list(tenant.get_flows([str(s["definition_id"]) for s in wanted]).values())
     known = existing_ids(ws.root)
     texts, result = plan_files(ws.root, flows, known)
     live_ids = {str(s["definition_id"]) for s in summaries}

@@ -28,7 +28,7 @@ from ..preflight import (
     checklist,
     count_levels,
 )
-from ..report import code_span, flatten, md
+from ..safe_text import code_span, flatten, md
 from ..workspace import Workspace
 from ._common import client, color_enabled, emit, in_parallel, workspace
 
