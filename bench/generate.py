@@ -31,6 +31,9 @@ MIN_TRACK_STEPS = 10
 MAX_TRACK_STEPS = 50
 ACTION_TYPES = ("form", "message", "checklist", "calculation", "api_call", "clinical_note")
 ACTION_WEIGHTS = (30, 25, 20, 8, 9, 8)
+# The lists directly under ``spec``, each present even when empty: the id-sorted lists of the canonical
+# form, less those nested in tracks (steps, transitions) and in settings (constants).
+SPEC_LISTS = canonical.SORTED_LISTS - {"steps", "transitions", "constants"}
 
 CONDITIONS = (
     "Heart failure home monitoring",
@@ -180,20 +183,7 @@ def generate_flow(seed: int, steps: int, key: str | None = None) -> dict[str, An
         raise ValueError(f"{flow_key!r} is not a valid flow key")
     flow = _Flow(rng=random.Random(f"syncer-bench:{seed}:{steps}:{flow_key}"))
     flow.definition_id = flow.new_id()
-    for kind in (
-        "stakeholders",
-        "labels",
-        "tracks",
-        "rules",
-        "triggers",
-        "timings",
-        "data_point_definitions",
-        "dynamic_variables",
-        "forms",
-        "messages",
-        "clinical_notes",
-        "extension_webhooks",
-    ):
+    for kind in sorted(SPEC_LISTS):
         flow.spec[kind] = []
     _settings(flow)
     _people(flow)

@@ -33,7 +33,8 @@ from .model import (
     is_constant_ref,
     iter_value_items,
 )
-from .report import GITHUB_LIMIT, code_span, render_environment_markdown
+from .report import GITHUB_LIMIT, render_environment_markdown
+from .safe_text import code_span
 from .validate import check_flow
 from .workspace import FLOWS_DIR, atomic_write
 from .yamlio import load_text

@@ -3,7 +3,8 @@
 ``checklist(facts)`` turns what the tenants and Git say about one flow in one target environment
 into items, each ``pass``, ``warn`` or ``block``, with a message and what to do. The checks, and why
 each exists, are described in docs/go-live.md. A concealed value is never read here: items about
-concealed constants and settings are built from ``has_value`` flags only.
+concealed constants and settings are built from ``has_value`` flags only. Levels, items and the
+text of what to do are in ``preflight_items``.
 """
 
 from __future__ import annotations
@@ -11,31 +12,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ValidationError
 from .exporter import render_flow, to_file_form
 from .model import ANN_GIT_COMMIT, Environment, FlowPlan, Status, is_constant_ref, iter_value_items
+from .preflight_items import FlowChecklist, Item, Level, fix_text
 from .validate import check_flow
 from .yamlio import load_text
-
-
-class Level(StrEnum):
-    PASS = "pass"
-    WARN = "warn"
-    BLOCK = "block"
-
-
-LEVELS: tuple[Level, ...] = (Level.BLOCK, Level.WARN, Level.PASS)  # most urgent first
-
-# How an item's check is named for people (``plan_status`` -> "plan status" unless listed here).
-_TITLES = {
-    "api_endpoint": "API endpoint",
-    "published": "published version",
-    "source": "source environment",
-}
 
 _SANDBOX_WORDS = ("sandbox", "staging", "development", "localhost")
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
@@ -43,66 +28,6 @@ _CONSTANT = re.compile(r"\{\{\s*constants\.[A-Z][A-Z0-9_]*\s*\}\}")
 _AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
 _API_CALLS = ("api_call", "api_call_graphql")
 _MAX_PROBLEMS = 5
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of the checklist."""
-
-    check: str
-    subject: str
-    level: Level
-    message: str
-    fix: str = ""
-
-    @property
-    def name(self) -> str:
-        """How a refusal or a published version's notes refer to this item."""
-        return f"{_TITLES.get(self.check, self.check.replace('_', ' '))} {self.subject}"
-
-    def to_json(self) -> dict[str, str]:
-        return {k: str(v) for k, v in vars(self).items() if v or k != "fix"}  # str(Level) = value
-
-
-def count_levels(items: list[Item]) -> dict[str, int]:
-    return {level.value: sum(1 for i in items if i.level is level) for level in LEVELS}
-
-
-@dataclass
-class FlowChecklist:
-    """The checklist of one flow in one environment."""
-
-    environment: str
-    key: str
-    definition_id: str
-    title: str
-    status: Status
-    live_revision: int | None
-    items: list[Item] = field(default_factory=list)
-    applied_commit: str = ""  # the Git commit the working version was applied from, if syncer did
-
-    @property
-    def level(self) -> Level:
-        return next((lv for lv in LEVELS if any(i.level is lv for i in self.items)), Level.PASS)
-
-    def blocking(self) -> list[Item]:
-        return [i for i in self.items if i.level is Level.BLOCK]
-
-    def counts(self) -> dict[str, int]:
-        return count_levels(self.items)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "definition_id": self.definition_id,
-            "title": self.title,
-            "status": self.status.value,
-            "live_revision": self.live_revision,
-            "applied_commit": self.applied_commit or None,
-            "result": self.level.value,
-            "counts": self.counts(),
-            "items": [i.to_json() for i in self.items],
-        }
 
 
 @dataclass(frozen=True)
@@ -137,7 +62,9 @@ def checklist(facts: FlowFacts) -> FlowChecklist:
     definition = (facts.live or {}).get("definition")
     if facts.source_note:
         source = facts.source_name or "none"
-        result.items.append(Item("source", source, Level.WARN, facts.source_note, _fix("source")))
+        result.items.append(
+            Item("source", source, Level.WARN, facts.source_note, fix_text("source"))
+        )
     if isinstance(definition, dict):
         result.items.append(validation(definition, plan.key, facts.env.name))
     result.items.extend(identifier_systems(facts, definition or facts.git))
@@ -150,38 +77,6 @@ def checklist(facts: FlowFacts) -> FlowChecklist:
     return result
 
 
-# What to do, per finding; formatted with env, key, target (``--env E --flow K``), name, system.
-_FIX = {
-    "source": "Set the source environment's API key variable (a read-only key is enough), so that "
-    "identifier systems and values are compared with the tenant itself.",
-    "orphaned": "Retire it in the tenant if nobody uses it, or restore flows/{key}/flow.yaml.",
-    "create": "Promote it first: `syncer apply {target}`.",
-    "update": "Apply Git first: `syncer apply {target}`.",
-    "drift": "Carry the hotfix into Git with `syncer backport {target}`, or discard it with "
-    "`syncer apply {target} --overwrite-drift`; then run preflight again.",
-    "conflict": "Reconcile both sides: backport the hotfix (`syncer backport {target}`), merge, "
-    "apply.",
-    "unmanaged": "Take it over with `syncer apply {target} --adopt` after reviewing the plan.",
-    "validation": "Fix the flow in Git and apply it; if a hotfix caused it, backport it and fix it "
-    "in review.",
-    "identifier_missing": "Add {name}{system} to {env} (tenant settings, or PUT "
-    "/v1/tenant/identifier-systems with an admin key); identifier systems are never promoted.",
-    "identifier_wrong": "Give {name} the same system everywhere: fix it in {env} (tenant settings, "
-    "or PUT /v1/tenant/identifier-systems with an admin key). If {env} is right, fix the other "
-    "side instead.",
-    "identifier_source": "Add {name}{system} to {source} as well.",
-    "concealed": "Set it in {env} (Studio, as a hotfix: a value change is not drift), or name a "
-    "secret source under `secrets:` in environments/{env}.yaml and run `syncer apply`.",
-    "concealed_source": "${variable} was empty or unset when syncer last applied: set it and run "
-    "`syncer apply --env {env}`, or set the value in the tenant.",
-    "value": "If {env} needs its own value, set it under `{section}:` in environments/{env}.yaml "
-    "and run `syncer apply`, or change it in the tenant. If the value is right, nothing to do "
-    "(naming it in the environment file silences the same-as-source warning).",
-    "endpoint": "Put the base URL in a constant and write the endpoint as "
-    "`{{{{constants.KEY}}}}/path`, so that each environment sets its own.",
-    "publish": "Publish it when this checklist is clear: `syncer publish {target}`.",
-}
-
 _STATUS_MESSAGES = {
     Status.CREATE: "the flow is not in {env} yet",
     Status.UPDATE: "Git has changes that are not applied to the working version yet",
@@ -190,10 +85,6 @@ _STATUS_MESSAGES = {
     Status.UNMANAGED: "the flow in {env} is not managed by syncer and differs from Git",
     Status.ORPHANED: "the flow is managed by syncer in {env} but no longer in Git",
 }
-
-
-def _fix(which: str, **fields: str) -> str:
-    return _FIX[which].format(**fields)
 
 
 def plan_status(plan: FlowPlan, env: Environment) -> Item:
@@ -205,7 +96,7 @@ def plan_status(plan: FlowPlan, env: Environment) -> Item:
     message = _STATUS_MESSAGES[plan.status].format(env=env.name, by=by)
     message += f" ({plan.reason})" if plan.reason else ""
     target = f"--env {env.name} --flow {plan.key}"
-    fix = _fix(plan.status.value, target=target, key=plan.key)
+    fix = fix_text(plan.status.value, target=target, key=plan.key)
     level = Level.WARN if plan.status is Status.ORPHANED else Level.BLOCK
     return Item("plan_status", plan.key, level, f"{plan.status.value}: {message}", fix)
 
@@ -224,7 +115,7 @@ def validation(definition: dict[str, Any], key: str, environment: str) -> Item:
     shown = "; ".join(problems[:_MAX_PROBLEMS])
     more = f" (and {len(problems) - _MAX_PROBLEMS} more)" if len(problems) > _MAX_PROBLEMS else ""
     message = f"the working version has {len(problems)} problem(s): {shown}{more}"
-    return Item("validation", key, Level.BLOCK, message, _fix("validation"))
+    return Item("validation", key, Level.BLOCK, message, fix_text("validation"))
 
 
 def identifiers_used(definition: dict[str, Any] | None) -> dict[str, str | None]:
@@ -268,7 +159,7 @@ def identifier_systems(facts: FlowFacts, definition: dict[str, Any] | None) -> l
         items.append(_identifier_item(name, expected, destination.get(name), env.name))
         if source is not None and name not in source:
             system = f" with system {destination[name]}" if name in destination else ""
-            fix = _fix("identifier_source", name=name, system=system, source=source_name)
+            fix = fix_text("identifier_source", name=name, system=system, source=source_name)
             message = f"{name} does not exist in {source_name}; every environment should have it"
             items.append(Item("identifier_system", name, Level.WARN, message, fix))
     return items
@@ -280,7 +171,7 @@ def _identifier_item(
     if actual is None:
         where = f" ({expected[0][0]} has {expected[0][1]})" if expected else ""
         system = f" with system {expected[0][1]}" if expected else ""
-        fix = _fix("identifier_missing", name=name, system=system, env=env)
+        fix = fix_text("identifier_missing", name=name, system=system, env=env)
         return Item(
             "identifier_system", name, Level.BLOCK, f"{name} does not exist in {env}{where}", fix
         )
@@ -293,7 +184,7 @@ def _identifier_item(
             f"{name} is {system} in {labels[0]} but {actual} in {env}{_also(labels[1:])}"
             for system, labels in wrong.items()
         )
-        fix = _fix("identifier_wrong", name=name, env=env)
+        fix = fix_text("identifier_wrong", name=name, env=env)
         return Item("identifier_system", name, Level.BLOCK, message, fix)
     also = f", as in {_and([label for label, _ in expected])}" if expected else ""
     return Item("identifier_system", name, Level.PASS, f"{name} is {actual} in {env}{also}")
@@ -322,9 +213,9 @@ def concealed_values(definition: dict[str, Any], env: Environment) -> list[Item]
             continue
         variable = env.secrets.get(ref)
         fix = (
-            _fix("concealed_source", variable=variable, env=env.name)
+            fix_text("concealed_source", variable=variable, env=env.name)
             if variable
-            else _fix("concealed", env=env.name)
+            else fix_text("concealed", env=env.name)
         )
         message = f"{_kind(ref)} {ref} is concealed and blank in {env.name}"
         items.append(Item("concealed_value", ref, Level.BLOCK, message, fix))
@@ -377,7 +268,7 @@ def environment_values(
             continue
         message = f"{_kind(ref)} {ref} is {text!r} in {env.name}: {' and '.join(reasons)}"
         section = "constants" if is_constant_ref(ref) else "extensions"
-        fix = _fix("value", env=env.name, section=section)
+        fix = fix_text("value", env=env.name, section=section)
         items.append(Item("environment_value", ref, Level.WARN, message, fix))
     return items
 
@@ -413,14 +304,14 @@ def api_endpoints(definition: dict[str, Any]) -> list[Item]:
             items.append(Item("api_endpoint", subject, Level.PASS, f"{where} calls {endpoint}"))
         else:
             message = f"{where} calls a hard-coded endpoint {endpoint!r}, the same everywhere"
-            items.append(Item("api_endpoint", subject, Level.WARN, message, _fix("endpoint")))
+            items.append(Item("api_endpoint", subject, Level.WARN, message, fix_text("endpoint")))
     return items
 
 
 def published(live: dict[str, Any], environment: str, key: str) -> Item:
     """Whether the working version is what patients get (the latest published version)."""
     latest = live.get("latest_published")
-    fix = _fix("publish", target=f"--env {environment} --flow {key}")
+    fix = fix_text("publish", target=f"--env {environment} --flow {key}")
     if not isinstance(latest, dict):
         message = f"the flow was never published in {environment}"
         return Item("published", key, Level.WARN, message, fix)

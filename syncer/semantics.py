@@ -8,169 +8,31 @@ Everything here is written for documents that may be malformed: a field of the w
 never a crash (the schema reports it). Dangling *dynamic variable* references are warnings, not errors:
 Awell itself keeps them when a variable is deleted (the text then shows the fallback), and real exports
 contain them.
+
+This module checks ids, tracks (transitions, reachability) and layout; references and placeholders are
+checked in ``flow_references``, with the index and ``Checker`` of ``flow_checker``.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
+from .flow_checker import TOP_LEVEL_KINDS, Checker, display_name, items_of, strings_of, suggest
+from .flow_references import check_actions, check_components, check_placeholders
 from .yamlio import Document, JsonPath
-
-_CONSTANT = re.compile(r"\{\{\s*constants\.([^{}\s]*)\s*\}\}")
-_DATA_POINT = re.compile(r"(?<!\{)\{\{\s*data_point:([^{}\s]*)\s*\}\}")
-_DYNAMIC_VARIABLE = re.compile(r"\{\{\{\s*dynamic_variable:([^{}\s]*)\s*\}\}\}")
-
-# Component lists: spec field -> the kind named in messages. All share one id namespace, except data point
-# definitions (a form question and its data point carry the same id by design).
-_TOP_LEVEL = {
-    "stakeholders": "stakeholder",
-    "labels": "label",
-    "tracks": "track",
-    "rules": "rule",
-    "triggers": "trigger",
-    "timings": "timing",
-    "dynamic_variables": "dynamic variable",
-    "forms": "form",
-    "messages": "message",
-    "clinical_notes": "clinical note",
-    "extension_webhooks": "extension webhook",
-}
-_WHERE = {
-    "stakeholder": "`spec.stakeholders`",
-    "label": "`spec.labels`",
-    "track": "`spec.tracks`",
-    "step": "any track",
-    "rule": "`spec.rules`",
-    "timing": "`spec.timings`",
-    "dynamic variable": "`spec.dynamic_variables`",
-    "form": "`spec.forms`",
-    "message": "`spec.messages`",
-    "clinical note": "`spec.clinical_notes`",
-    "extension webhook": "`spec.extension_webhooks`",
-    "data point definition": "`spec.data_point_definitions`",
-    "constant": "`spec.settings.constants`",
-}
-
-
-def _items(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
-    """The mappings of a list, with their paths; anything else is skipped (the schema reports it)."""
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, dict):
-                yield (*path, index), item
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _name(item: dict[str, Any]) -> str:
-    for field_name in ("key", "title", "label", "qualified_key"):
-        value = item.get(field_name)
-        if isinstance(value, str) and value:
-            return value
-    return str(item.get("id", "?"))
-
-
-def suggest(value: str, known: dict[str, str]) -> str | None:
-    """A "Did you mean ...?" hint: ``known`` maps each id to a readable name (key, title, ...)."""
-    for candidate, name in known.items():
-        if value and value.lower() == candidate.lower():
-            return f"Did you mean `{candidate}`?"
-        if value and value.lower() == name.lower():
-            return f"Did you mean `{candidate}` ({name})?"
-    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    if close:
-        return f"Did you mean `{close[0]}`?"
-    by_name = {name: candidate for candidate, name in known.items()}
-    close = difflib.get_close_matches(value, list(by_name), n=1, cutoff=0.75)
-    if close:
-        return f"Did you mean `{by_name[close[0]]}` ({close[0]})?"
-    return None
-
-
-@dataclass
-class _Index:
-    """Every id of the flow, by kind, with a readable name for suggestions."""
-
-    definition_id: str = ""
-    ids: dict[str, dict[str, str]] = field(default_factory=dict)
-    step_track: dict[str, str] = field(default_factory=dict)  # step id -> track id
-    track_steps: dict[str, dict[str, str]] = field(default_factory=dict)
-    constant_keys: dict[str, str] = field(default_factory=dict)  # constant key -> id
-
-    def known(self, kind: str) -> dict[str, str]:
-        return self.ids.setdefault(kind, {})
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _build_index(data: dict[str, Any]) -> _Index:
-    spec = _dict(data.get("spec"))
-    index = _Index(definition_id=str(_dict(data.get("metadata")).get("definition_id", "")))
-    for list_name, kind in _TOP_LEVEL.items():
-        for _path, item in _items(spec.get(list_name), ()):
-            index.known(kind)[str(item.get("id"))] = _name(item)
-    for _path, item in _items(spec.get("data_point_definitions"), ()):
-        index.known("data point definition")[str(item.get("id"))] = _name(item)
-    for _path, track in _items(spec.get("tracks"), ()):
-        steps = index.track_steps.setdefault(str(track.get("id")), {})
-        for _step_path, step in _items(track.get("steps"), ()):
-            steps[str(step.get("id"))] = _name(step)
-            index.known("step")[str(step.get("id"))] = _name(step)
-            index.step_track[str(step.get("id"))] = str(track.get("id"))
-    for _path, constant in _items(_dict(spec.get("settings")).get("constants"), ()):
-        index.known("constant")[str(constant.get("id"))] = str(constant.get("key", ""))
-        if isinstance(constant.get("key"), str):
-            index.constant_keys.setdefault(constant["key"], str(constant.get("id")))
-    return index
-
-
-class _Checker:
-    """Collects errors and warnings for one document."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self.data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
-        spec = self.data.get("spec")
-        self.spec: dict[str, Any] = spec if isinstance(spec, dict) else {}
-        self.index = _build_index(self.data)
-        self.errors: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def error(self, path: JsonPath, message: str, hint: str | None = None) -> None:
-        self.errors.append(self.doc.problem(path, message, hint))
-
-    def warn(self, path: JsonPath, message: str, hint: str | None = None) -> None:
-        self.warnings.append(self.doc.problem(path, message, hint))
-
-    def reference(
-        self, path: JsonPath, value: Any, kind: str, owner: str, warn: bool = False
-    ) -> None:
-        """Report ``value`` unless it is an id of ``kind``."""
-        if not isinstance(value, str) or value in self.index.known(kind):
-            return
-        message = f"{owner} refers to {kind} `{value}`, which does not exist in {_WHERE[kind]}."
-        hint = suggest(value, self.index.known(kind)) or f"Fix the id or add the {kind}."
-        (self.warn if warn else self.error)(path, message, hint)
 
 
 def check_meaning(doc: Document) -> tuple[list[Problem], list[Problem]]:
     """Return ``(errors, warnings)`` of the meaning checks of one care-flow document."""
-    checker = _Checker(doc)
+    checker = Checker(doc)
     _check_unique_ids(checker)
     _check_constants(checker)
     _check_tracks(checker)
-    _check_actions(checker)
-    _check_components(checker)
-    _check_placeholders(checker, checker.spec, ("spec",))
+    check_actions(checker)
+    check_components(checker)
+    check_placeholders(checker, checker.spec, ("spec",))
     _check_layout(checker)
     return checker.errors, checker.warnings
 
@@ -181,25 +43,25 @@ def check_meaning(doc: Document) -> tuple[list[Problem], list[Problem]]:
 def _components(spec: dict[str, Any]) -> Iterator[tuple[JsonPath, str, dict[str, Any]]]:
     """Every component that shares the flow's id namespace, with its path and kind."""
     base: JsonPath = ("spec",)
-    for list_name, kind in _TOP_LEVEL.items():
-        for path, item in _items(spec.get(list_name), (*base, list_name)):
+    for list_name, kind in TOP_LEVEL_KINDS.items():
+        for path, item in items_of(spec.get(list_name), (*base, list_name)):
             yield path, kind, item
-    for track_path, track in _items(spec.get("tracks"), (*base, "tracks")):
-        for step_path, step in _items(track.get("steps"), (*track_path, "steps")):
+    for track_path, track in items_of(spec.get("tracks"), (*base, "tracks")):
+        for step_path, step in items_of(track.get("steps"), (*track_path, "steps")):
             yield step_path, "step", step
-            for path, action in _items(step.get("actions"), (*step_path, "actions")):
+            for path, action in items_of(step.get("actions"), (*step_path, "actions")):
                 yield path, "action", action
-        for path, transition in _items(track.get("transitions"), (*track_path, "transitions")):
+        for path, transition in items_of(track.get("transitions"), (*track_path, "transitions")):
             yield path, "transition", transition
-    for form_path, form in _items(spec.get("forms"), (*base, "forms")):
-        for path, question in _items(form.get("questions"), (*form_path, "questions")):
+    for form_path, form in items_of(spec.get("forms"), (*base, "forms")):
+        for path, question in items_of(form.get("questions"), (*form_path, "questions")):
             yield path, "question", question
-    for note_path, note in _items(spec.get("clinical_notes"), (*base, "clinical_notes")):
-        for path, narrative in _items(note.get("narratives"), (*note_path, "narratives")):
+    for note_path, note in items_of(spec.get("clinical_notes"), (*base, "clinical_notes")):
+        for path, narrative in items_of(note.get("narratives"), (*note_path, "narratives")):
             yield path, "narrative", narrative
     settings = spec.get("settings")
     if isinstance(settings, dict):
-        for path, constant in _items(settings.get("constants"), (*base, "settings", "constants")):
+        for path, constant in items_of(settings.get("constants"), (*base, "settings", "constants")):
             yield path, "constant", constant
         yield from _extension_settings(settings.get("extensions"))
 
@@ -218,18 +80,18 @@ def _extension_settings(extensions: Any) -> Iterator[tuple[JsonPath, str, dict[s
                     )
 
 
-def _check_unique_ids(checker: _Checker) -> None:
+def _check_unique_ids(checker: Checker) -> None:
     seen: dict[str, tuple[str, JsonPath]] = {}
     for path, kind, item in _components(checker.spec):
         _claim(checker, seen, path, kind, item)
     data_points: dict[str, tuple[str, JsonPath]] = {}
     dps = checker.spec.get("data_point_definitions")
-    for path, item in _items(dps, ("spec", "data_point_definitions")):
+    for path, item in items_of(dps, ("spec", "data_point_definitions")):
         _claim(checker, data_points, path, "data point definition", item)
     # Sub-items: unique within their parent only.
-    for rule_path, rule in _items(checker.spec.get("rules"), ("spec", "rules")):
+    for rule_path, rule in items_of(checker.spec.get("rules"), ("spec", "rules")):
         local: dict[str, tuple[str, JsonPath]] = {}
-        for path, condition in _items(rule.get("conditions"), (*rule_path, "conditions")):
+        for path, condition in items_of(rule.get("conditions"), (*rule_path, "conditions")):
             _claim(checker, local, path, "condition", condition)
     for path, _kind, item in _components(checker.spec):
         for list_name, kind in (
@@ -237,12 +99,12 @@ def _check_unique_ids(checker: _Checker) -> None:
             ("extension_data_point_mappings", "mapping"),
         ):
             local = {}
-            for sub_path, sub in _items(item.get(list_name), (*path, list_name)):
+            for sub_path, sub in items_of(item.get(list_name), (*path, list_name)):
                 _claim(checker, local, sub_path, kind, sub)
 
 
 def _claim(
-    checker: _Checker,
+    checker: Checker,
     seen: dict[str, tuple[str, JsonPath]],
     path: JsonPath,
     kind: str,
@@ -263,14 +125,14 @@ def _claim(
         seen[item_id] = (kind, path)
 
 
-def _check_constants(checker: _Checker) -> None:
+def _check_constants(checker: Checker) -> None:
     settings = checker.spec.get("settings")
     if not isinstance(settings, dict):
         return
     # Where a key was first seen, located only when a duplicate is reported: locating re-parses the
     # whole file with the pure-Python loader, far too slow to do for every constant of a valid flow.
     seen: dict[str, JsonPath] = {}
-    for path, constant in _items(settings.get("constants"), ("spec", "settings", "constants")):
+    for path, constant in items_of(settings.get("constants"), ("spec", "settings", "constants")):
         key = constant.get("key")
         if not isinstance(key, str):
             continue
@@ -288,23 +150,23 @@ def _check_constants(checker: _Checker) -> None:
 # --- tracks, transitions, reachability -----------------------------------------------------------------
 
 
-def _check_tracks(checker: _Checker) -> None:
-    for track_path, track in _items(checker.spec.get("tracks"), ("spec", "tracks")):
+def _check_tracks(checker: Checker) -> None:
+    for track_path, track in items_of(checker.spec.get("tracks"), ("spec", "tracks")):
         track_id = str(track.get("id"))
-        label = _name(track) if isinstance(track.get("key"), str) else track_id
-        for path, transition in _items(track.get("transitions"), (*track_path, "transitions")):
+        label = display_name(track) if isinstance(track.get("key"), str) else track_id
+        for path, transition in items_of(track.get("transitions"), (*track_path, "transitions")):
             _check_transition(checker, path, transition, track_id, label)
         _check_reachable(checker, track_path, track, label)
-        for step_path, step in _items(track.get("steps"), (*track_path, "steps")):
-            for index, label_id in enumerate(_strings(step.get("label_definition_ids"))):
-                owner = f"step `{_name(step)}`"
+        for step_path, step in items_of(track.get("steps"), (*track_path, "steps")):
+            for index, label_id in enumerate(strings_of(step.get("label_definition_ids"))):
+                owner = f"step `{display_name(step)}`"
                 checker.reference(
                     (*step_path, "label_definition_ids", index), label_id, "label", owner
                 )
 
 
 def _check_transition(
-    checker: _Checker, path: JsonPath, transition: dict[str, Any], track_id: str, label: str
+    checker: Checker, path: JsonPath, transition: dict[str, Any], track_id: str, label: str
 ) -> None:
     name = f"transition `{transition.get('id')}`"
     for end, verb in (("origin", "starts at"), ("destination", "goes to")):
@@ -332,7 +194,7 @@ def _check_transition(
 
 
 def _report_foreign_step(
-    checker: _Checker, where: JsonPath, what: str, node_id: str, track_id: str, label: str
+    checker: Checker, where: JsonPath, what: str, node_id: str, track_id: str, label: str
 ) -> None:
     other = checker.index.step_track.get(node_id)
     if other is not None:
@@ -349,10 +211,10 @@ def _report_foreign_step(
 
 
 def _check_reachable(
-    checker: _Checker, track_path: JsonPath, track: dict[str, Any], label: str
+    checker: Checker, track_path: JsonPath, track: dict[str, Any], label: str
 ) -> None:
     edges: dict[str, set[str]] = {}
-    for _path, transition in _items(track.get("transitions"), ()):
+    for _path, transition in items_of(track.get("transitions"), ()):
         origin, destination = transition.get("origin"), transition.get("destination")
         if (
             isinstance(origin, dict)
@@ -369,197 +231,19 @@ def _check_reachable(
         for target in edges.get(frontier.pop(), set()) - reached:
             reached.add(target)
             frontier.append(target)
-    for step_path, step in _items(track.get("steps"), (*track_path, "steps")):
+    for step_path, step in items_of(track.get("steps"), (*track_path, "steps")):
         if str(step.get("id")) not in reached:
             checker.error(
                 (*step_path, "id"),
-                f"step `{_name(step)}` cannot be reached from the start of track `{label}`.",
+                f"step `{display_name(step)}` cannot be reached from the start of track `{label}`.",
                 "Add a transition that leads to it, or remove the step.",
             )
 
 
-# --- references ----------------------------------------------------------------------------------------
-
-_ACTION_REFERENCES = (
-    ("form_definition_id", "form"),
-    ("message_definition_id", "message"),
-    ("clinical_note_definition_id", "clinical note"),
-)
+# --- layout ---------------------------------------------------------------------------------------------
 
 
-def _check_actions(checker: _Checker) -> None:
-    for track_path, track in _items(checker.spec.get("tracks"), ("spec", "tracks")):
-        for step_path, step in _items(track.get("steps"), (*track_path, "steps")):
-            for path, action in _items(step.get("actions"), (*step_path, "actions")):
-                _check_action(checker, path, action)
-
-
-def _check_action(checker: _Checker, path: JsonPath, action: dict[str, Any]) -> None:
-    owner = f"action `{_name(action)}`"
-    for index, stakeholder in enumerate(_strings(action.get("stakeholder_definition_ids"))):
-        checker.reference(
-            (*path, "stakeholder_definition_ids", index), stakeholder, "stakeholder", owner
-        )
-    for field_name, kind in _ACTION_REFERENCES:
-        checker.reference((*path, field_name), action.get(field_name), kind, owner)
-    dp = "data point definition"
-    for sub_path, item in _items(action.get("calculation_inputs"), (*path, "calculation_inputs")):
-        checker.reference(
-            (*sub_path, "data_point_definition_id"), item.get("data_point_definition_id"), dp, owner
-        )
-    api_call = action.get("api_call")
-    if isinstance(api_call, dict):
-        for sub_path, item in _items(api_call.get("mappings"), (*path, "api_call", "mappings")):
-            checker.reference(
-                (*sub_path, "data_point_definition_id"),
-                item.get("data_point_definition_id"),
-                dp,
-                owner,
-            )
-    for sub_path, item in _items(action.get("plugin_fields"), (*path, "plugin_fields")):
-        options = item.get("options")
-        ids = (
-            _strings(options.get("data_point_definition_ids")) if isinstance(options, dict) else []
-        )
-        for index, value in enumerate(ids):
-            checker.reference(
-                (*sub_path, "options", "data_point_definition_ids", index), value, dp, owner
-            )
-    _check_extension_mappings(checker, path, action, owner)
-
-
-def _check_extension_mappings(
-    checker: _Checker, path: JsonPath, action: dict[str, Any], owner: str
-) -> None:
-    keys = {
-        str(item.get("key")): str(item.get("key"))
-        for _p, item in _items(action.get("extension_data_points"), ())
-    }
-    mappings = action.get("extension_data_point_mappings")
-    for sub_path, item in _items(mappings, (*path, "extension_data_point_mappings")):
-        checker.reference(
-            (*sub_path, "data_point_definition_id"),
-            item.get("data_point_definition_id"),
-            "data point definition",
-            owner,
-        )
-        key = item.get("extension_data_point_key")
-        if isinstance(key, str) and key not in keys:
-            checker.error(
-                (*sub_path, "extension_data_point_key"),
-                f"{owner} maps extension data point `{key}`, which is not in its `extension_data_points`.",
-                suggest(key, keys) or "Use one of the action's extension data point keys.",
-            )
-
-
-def _check_components(checker: _Checker) -> None:
-    spec, dp = checker.spec, "data point definition"
-    for path, rule in _items(spec.get("rules"), ("spec", "rules")):
-        for sub_path, condition in _items(rule.get("conditions"), (*path, "conditions")):
-            owner = f"condition `{condition.get('id')}` of rule `{rule.get('id')}`"
-            checker.reference((*sub_path, "reference"), condition.get("reference"), dp, owner)
-            operand = condition.get("operand")
-            if isinstance(operand, dict) and operand.get("type") == "data_point":
-                checker.reference((*sub_path, "operand", "value"), operand.get("value"), dp, owner)
-    for path, trigger in _items(spec.get("triggers"), ("spec", "triggers")):
-        _check_trigger(checker, path, trigger)
-    for path, variable in _items(spec.get("dynamic_variables"), ("spec", "dynamic_variables")):
-        owner = f"dynamic variable `{_name(variable)}`"
-        checker.reference(
-            (*path, "data_point_definition_id"), variable.get("data_point_definition_id"), dp, owner
-        )
-    for form_path, form in _items(spec.get("forms"), ("spec", "forms")):
-        for path, question in _items(form.get("questions"), (*form_path, "questions")):
-            owner = f"question `{_name(question)}`"
-            checker.reference(
-                (*path, "rule_definition_id"), question.get("rule_definition_id"), "rule", owner
-            )
-    for path, message in _items(spec.get("messages"), ("spec", "messages")):
-        _check_text_references(checker, path, message, f"message `{message.get('id')}`")
-    for note_path, note in _items(spec.get("clinical_notes"), ("spec", "clinical_notes")):
-        for path, narrative in _items(note.get("narratives"), (*note_path, "narratives")):
-            _check_text_references(checker, path, narrative, f"narrative `{_name(narrative)}`")
-
-
-_TRIGGER_REFERENCES = (
-    ("rule_id", "rule"),
-    ("data_point_definition_id", "data point definition"),
-    ("step_id", "step"),
-    ("track_id", "track"),
-    ("extension_webhook_id", "extension webhook"),
-)
-
-
-def _check_trigger(checker: _Checker, path: JsonPath, trigger: dict[str, Any]) -> None:
-    owner = f"trigger `{trigger.get('id')}`"
-    target = trigger.get("target")
-    if isinstance(target, dict):
-        if target.get("type") == "track":
-            checker.reference((*path, "target", "id"), target.get("id"), "track", owner)
-        elif target.get("type") == "pathway" and target.get("id") != checker.index.definition_id:
-            checker.error(
-                (*path, "target", "id"),
-                f"{owner} targets care flow `{target.get('id')}`, but this flow is `{checker.index.definition_id}`.",
-                "A `pathway` target names the flow's own metadata.definition_id.",
-            )
-    settings = trigger.get("settings")
-    if isinstance(settings, dict):
-        for field_name, kind in _TRIGGER_REFERENCES:
-            checker.reference(
-                (*path, "settings", field_name), settings.get(field_name), kind, owner
-            )
-
-
-def _check_text_references(
-    checker: _Checker, path: JsonPath, item: dict[str, Any], owner: str
-) -> None:
-    for field_name, kind in (
-        ("constant_ids", "constant"),
-        ("stakeholder_ids", "stakeholder"),
-        ("dynamic_variable_definition_ids", "dynamic variable"),
-        ("dynamic_variable_ids", "dynamic variable"),
-    ):
-        for index, value in enumerate(_strings(item.get(field_name))):
-            warn = kind == "dynamic variable"
-            checker.reference((*path, field_name, index), value, kind, owner, warn=warn)
-
-
-# --- placeholders and layout ---------------------------------------------------------------------------
-
-
-def _walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk_strings(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk_strings(item, (*path, index))
-
-
-def _check_placeholders(checker: _Checker, value: Any, base: JsonPath) -> None:
-    keys = {key: key for key in checker.index.constant_keys}
-    for path, text in _walk_strings(value, base):
-        if "{{" not in text:
-            continue
-        for key in _CONSTANT.findall(text):
-            if key not in keys:
-                checker.error(
-                    path,
-                    f"placeholder `{{{{constants.{key}}}}}` names no constant of this flow.",
-                    suggest(key, keys)
-                    or "Add the constant to spec.settings.constants or fix the key.",
-                )
-        for data_point in _DATA_POINT.findall(text):
-            what = f"placeholder `{{{{data_point:{data_point}}}}}`"
-            checker.reference(path, data_point, "data point definition", what)
-        for variable in _DYNAMIC_VARIABLE.findall(text):
-            what = f"placeholder `{{{{{{dynamic_variable:{variable}}}}}}}`"
-            checker.reference(path, variable, "dynamic variable", what, warn=True)
-
-
-def _check_layout(checker: _Checker) -> None:
+def _check_layout(checker: Checker) -> None:
     layout = checker.data.get("layout")
     if not isinstance(layout, dict):
         return

@@ -18,7 +18,6 @@ from syncer.commands.publish import publication_notes
 from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
 from syncer.preflight import (
     FlowFacts,
-    Level,
     api_endpoints,
     checklist,
     concealed_values,
@@ -31,6 +30,7 @@ from syncer.preflight import (
     sandbox_hint,
     validation,
 )
+from syncer.preflight_items import Level
 
 PROJECT = Path(__file__).resolve().parents[1]
 MRN = "https://awellhealth.com/identifiers/mrn"

@@ -15,7 +15,8 @@ import pytest
 from syncer.errors import ConfigError
 from syncer.tenant import concealed
 from syncer.tenant.preconditions import KeyInUse, StaleRevision, ViewOnly, Write
-from syncer.tenant.storage import SCHEMA_VERSION, Store
+from syncer.tenant.storage import Store
+from syncer.tenant.tables import SCHEMA_VERSION
 
 FlowBuilder = Callable[..., dict[str, Any]]
 

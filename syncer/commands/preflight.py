@@ -19,15 +19,8 @@ from ..errors import EXIT_ATTENTION, EXIT_OK, ConfigError
 from ..model import Environment, FlowPlan, Role, Status, iter_value_items
 from ..plan import classify, is_managed
 from ..planner import plan_environment, secret_available
-from ..preflight import (
-    LEVELS,
-    FlowChecklist,
-    FlowFacts,
-    Item,
-    Level,
-    checklist,
-    count_levels,
-)
+from ..preflight import FlowFacts, checklist
+from ..preflight_items import LEVELS, FlowChecklist, Item, Level, count_levels
 from ..safe_text import code_span, flatten, md
 from ..workspace import Workspace
 from ._common import client, color_enabled, emit, in_parallel, workspace

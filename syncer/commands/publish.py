@@ -19,7 +19,7 @@ from typing import Any
 from ..client import TenantClient
 from ..errors import EXIT_ERROR, EXIT_OK, RefusedError, UsageError
 from ..model import Environment, Role, Status
-from ..preflight import FlowChecklist
+from ..preflight_items import FlowChecklist
 from ._common import client, emit, workspace
 from .preflight import EnvironmentChecklist, check_environment
 from .preflight import render as render_checklist

@@ -62,7 +62,7 @@ def _once(args: argparse.Namespace) -> int:
 
         Path(args.report).write_text(report.render_markdown(plans), "utf-8")
     if args.open_backport_prs:
-        from .backport import open_backport_prs
+        from .backport_prs import open_backport_prs
 
         open_backport_prs(ws, plans)
     return print_results([r for _, r in pairs], plans)

@@ -1,6 +1,8 @@
 """The reference tenant server (SPEC 5): a Sandbox or Production tenant in one SQLite file.
 
 - ``storage``: the SQLite store (WAL, one ``BEGIN IMMEDIATE`` transaction per write);
+- ``tables``: its tables, and the statements the store's methods share;
+- ``preconditions``: why a write is refused, If-Match / If-None-Match;
 - ``concealed``: concealed values split off requests before anything else sees them;
 - ``auth``: API keys (hashed) and scopes;
 - ``http``: problem+json errors, bounded JSON bodies, entity tags;

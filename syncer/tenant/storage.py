@@ -1,15 +1,7 @@
 """The reference tenant's storage: one SQLite file in WAL mode, sqlite3 only.
 
-Tables (``PRAGMA user_version`` = ``SCHEMA_VERSION``):
-
-- ``tenant``        one row: name, kind, region, identifier systems;
-- ``flows``         the working version of each flow, its revision and annotations; ``definition`` is the
-                    public document (concealed items carry ``has_value``, never a value);
-- ``flow_secrets``  the values of concealed constants and settings, by flow and item id. ``secret`` is the
-                    only column that ever holds a concealed value (plain text: this is a local reference
-                    server, not a vault);
-- ``history``       every revision of every flow, as written (append-only);
-- ``versions``      published versions (immutable: triggers refuse any UPDATE).
+The tables, and the statements the methods below share, are in ``tables``; ``flow_secrets.secret`` is
+the only column that ever holds a concealed value.
 
 Every write runs in one ``BEGIN IMMEDIATE`` transaction on its own connection, so concurrent writers are
 serialised by SQLite and a revision check inside the transaction decides which of two racing writers wins.
@@ -32,7 +24,6 @@ from ..errors import ConfigError
 from .concealed import public_definition
 from .preconditions import (
     FlowMissing,
-    KeyInUse,
     StaleRevision,
     ViewOnly,
     Write,
@@ -40,45 +31,21 @@ from .preconditions import (
     matches,
     stale_detail,
 )
+from .tables import (
+    LATEST,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SUMMARY_COLUMNS,
+    check_key_free,
+    history_row,
+    insert,
+    merged_secrets,
+    replace_secrets,
+    version_row,
+)
 
-SCHEMA_VERSION = 1
 KINDS = ("sandbox", "production")
 EDIT_SOURCES = ("studio", "syncer", "api")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tenant (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    name TEXT NOT NULL, kind TEXT NOT NULL, region TEXT NOT NULL,
-    identifier_systems TEXT NOT NULL DEFAULT '[]');
-CREATE TABLE IF NOT EXISTS flows (
-    definition_id TEXT PRIMARY KEY, key TEXT NOT NULL, title TEXT NOT NULL,
-    revision INTEGER NOT NULL, content_hash TEXT NOT NULL, definition TEXT NOT NULL,
-    annotations TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,
-    edit_source TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS flow_secrets (
-    definition_id TEXT NOT NULL REFERENCES flows (definition_id) ON DELETE CASCADE,
-    item_id TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY (definition_id, item_id));
-CREATE TABLE IF NOT EXISTS history (
-    definition_id TEXT NOT NULL, revision INTEGER NOT NULL, at TEXT NOT NULL, user TEXT NOT NULL,
-    edit_source TEXT NOT NULL, hotfix INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    definition TEXT NOT NULL, PRIMARY KEY (definition_id, revision));
-CREATE TABLE IF NOT EXISTS versions (
-    definition_id TEXT NOT NULL, version INTEGER NOT NULL, release_id TEXT NOT NULL UNIQUE,
-    published_at TEXT NOT NULL, published_by TEXT NOT NULL, notes TEXT, revision INTEGER NOT NULL,
-    content_hash TEXT NOT NULL, definition TEXT NOT NULL, PRIMARY KEY (definition_id, version));
-CREATE TRIGGER IF NOT EXISTS versions_immutable BEFORE UPDATE ON versions
-    BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS history_append_only BEFORE UPDATE ON history
-    BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
-"""
-
-_LATEST = """
-LEFT JOIN versions v ON v.definition_id = f.definition_id
-    AND v.version = (SELECT MAX(version) FROM versions WHERE definition_id = f.definition_id)
-"""
-_SUMMARY_COLUMNS = """f.definition_id, f.key, f.title, f.revision, f.content_hash, f.annotations,
-    f.updated_at, f.updated_by, f.edit_source, v.version, v.release_id, v.published_at,
-    v.revision AS published_revision, v.content_hash AS published_hash"""
 
 
 def utc_now() -> str:
@@ -150,7 +117,7 @@ class Store:
                 )
             # Idempotent DDL in one transaction (one fsync, and never half a schema).
             script = f"PRAGMA user_version = {SCHEMA_VERSION};"
-            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {script} COMMIT;")
+            conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {script} COMMIT;")
         with self._transaction() as conn:
             row = conn.execute("SELECT name, kind, region FROM tenant").fetchone()
             if row is None:
@@ -193,7 +160,7 @@ class Store:
     def list_flows(self) -> list[FlowRecord]:
         with self._connection() as conn:
             rows = conn.execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM flows f {_LATEST} ORDER BY f.key, f.definition_id"
+                f"SELECT {SUMMARY_COLUMNS} FROM flows f {LATEST} ORDER BY f.key, f.definition_id"
             ).fetchall()
         return [FlowRecord(self._summary(row)) for row in rows]
 
@@ -203,7 +170,7 @@ class Store:
 
     def _read_flow(self, conn: sqlite3.Connection, definition_id: str) -> FlowRecord | None:
         row = conn.execute(
-            f"SELECT {_SUMMARY_COLUMNS}, f.definition FROM flows f {_LATEST}"
+            f"SELECT {SUMMARY_COLUMNS}, f.definition FROM flows f {LATEST}"
             " WHERE f.definition_id = ?",
             (definition_id,),
         ).fetchone()
@@ -246,15 +213,15 @@ class Store:
                     " a Studio edit needs the header X-Hotfix: true."
                 )
             metadata = write.incoming.definition["metadata"]
-            _check_key_free(conn, write.definition_id, str(metadata["key"]))
-            secrets = _merged_secrets(conn, write)
+            check_key_free(conn, write.definition_id, str(metadata["key"]))
+            secrets = merged_secrets(conn, write)
             definition = public_definition(write.incoming, set(secrets))
             annotations = write.annotations
             if annotations is None:
                 annotations = current.summary["annotations"] if current else {}
             revision = current.revision + 1 if current else 1
             self._save(conn, write, definition, revision, annotations)
-            _replace_secrets(conn, write.definition_id, secrets)
+            replace_secrets(conn, write.definition_id, secrets)
             record = self._read_flow(conn, write.definition_id)
         assert record is not None
         return record, current is None
@@ -280,10 +247,10 @@ class Store:
             "updated_by": write.actor,
             "edit_source": write.edit_source,
         }
-        _insert(conn, "flows", write.definition_id, flow)
+        insert(conn, "flows", write.definition_id, flow)
         entry = {"revision": revision, "at": now, "user": write.actor, "hotfix": write.hotfix}
         entry |= {"edit_source": write.edit_source, "content_hash": digest, "definition": text}
-        _insert(conn, "history", write.definition_id, entry)
+        insert(conn, "history", write.definition_id, entry)
 
     def delete_flow(self, definition_id: str, if_match: tuple[str, ...] | None) -> None:
         """Remove a flow with its secrets, history and versions (simulates a deletion in Sandbox)."""
@@ -314,12 +281,12 @@ class Store:
             version = {"version": latest + 1, "release_id": tokens.token_urlsafe(12)}
             version |= {"published_at": utc_now(), "published_by": actor, "notes": notes}
             version |= {k: row[k] for k in ("revision", "content_hash", "definition")}
-            _insert(conn, "versions", definition_id, version)
-        return _version(version, with_definition=False)
+            insert(conn, "versions", definition_id, version)
+        return version_row(version, with_definition=False)
 
     def versions(self, definition_id: str) -> list[dict[str, Any]] | None:
         """Published versions, newest first; None when the flow does not exist."""
-        return self._listing(definition_id, "versions", "version", _version)
+        return self._listing(definition_id, "versions", "version", version_row)
 
     def version(self, definition_id: str, number: int) -> dict[str, Any] | None:
         with self._connection() as conn:
@@ -327,11 +294,11 @@ class Store:
                 "SELECT * FROM versions WHERE definition_id = ? AND version = ?",
                 (definition_id, number),
             ).fetchone()
-        return _version(dict(row), with_definition=True) if row else None
+        return version_row(dict(row), with_definition=True) if row else None
 
     def history(self, definition_id: str) -> list[dict[str, Any]] | None:
         """Every revision, newest first, without definitions; None when the flow does not exist."""
-        return self._listing(definition_id, "history", "revision", _history)
+        return self._listing(definition_id, "history", "revision", history_row)
 
     def history_entry(self, definition_id: str, revision: int) -> dict[str, Any] | None:
         with self._connection() as conn:
@@ -339,7 +306,7 @@ class Store:
                 "SELECT * FROM history WHERE definition_id = ? AND revision = ?",
                 (definition_id, revision),
             ).fetchone()
-        return _history(dict(row), with_definition=True) if row else None
+        return history_row(dict(row), with_definition=True) if row else None
 
     def _listing(
         self, definition_id: str, table: str, order: str, shape: Callable[..., dict[str, Any]]
@@ -357,68 +324,3 @@ class Store:
         if exists is None:
             return None
         return [shape(dict(row), with_definition=table == "versions") for row in rows]
-
-
-_VERSION_FIELDS = ("version", "release_id", "published_at", "published_by", "notes", "revision")
-
-
-def _insert(conn: sqlite3.Connection, table: str, definition_id: str, row: dict[str, Any]) -> None:
-    """Insert ``row``; for ``flows`` an upsert (INSERT OR REPLACE would delete the row's secrets)."""
-    columns = ["definition_id", *row]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    if table == "flows":
-        sql += " ON CONFLICT (definition_id) DO UPDATE SET "
-        sql += ", ".join(f"{c} = excluded.{c}" for c in row)
-    conn.execute(sql, [definition_id, *row.values()])
-
-
-def _version(row: dict[str, Any], *, with_definition: bool) -> dict[str, Any]:
-    data = {k: row[k] for k in (*_VERSION_FIELDS, "content_hash")}
-    if with_definition:
-        data["definition"] = json.loads(row["definition"])
-    return data
-
-
-def _history(row: dict[str, Any], *, with_definition: bool) -> dict[str, Any]:
-    data = {k: row[k] for k in ("revision", "at", "user", "edit_source", "content_hash")}
-    data["hotfix"] = bool(row["hotfix"])
-    if with_definition:
-        data["definition"] = json.loads(row["definition"])
-    return data
-
-
-def _check_key_free(conn: sqlite3.Connection, definition_id: str, key: str) -> None:
-    # Keys name folders in Git (flows/<key>/), so two flows of one tenant cannot share one.
-    row = conn.execute(
-        "SELECT definition_id FROM flows WHERE key = ? AND definition_id != ?", (key, definition_id)
-    ).fetchone()
-    if row is not None:
-        raise KeyInUse(f"flow key {key!r} is already used by flow {row['definition_id']}.")
-
-
-def _merged_secrets(conn: sqlite3.Connection, write: Write) -> dict[str, str]:
-    """The flow's secrets after this write (item id -> JSON text): sent values win, else kept."""
-    old = dict(
-        conn.execute(
-            "SELECT item_id, secret FROM flow_secrets WHERE definition_id = ?",
-            (write.definition_id,),
-        ).fetchall()
-    )
-    merged: dict[str, str] = {}
-    for slot in write.incoming.concealed_slots:
-        if slot in write.incoming.secrets:
-            value = write.incoming.secrets[slot]
-            if value is not None:
-                merged[slot] = json.dumps(value)
-        elif slot in old:
-            merged[slot] = old[slot]
-    return merged
-
-
-def _replace_secrets(conn: sqlite3.Connection, definition_id: str, secrets: dict[str, str]) -> None:
-    # Secrets of items that are gone or no longer concealed are dropped with the rest.
-    conn.execute("DELETE FROM flow_secrets WHERE definition_id = ?", (definition_id,))
-    conn.executemany(
-        "INSERT INTO flow_secrets VALUES (?, ?, ?)",
-        [(definition_id, slot, text) for slot, text in secrets.items()],
-    )
