@@ -6,7 +6,7 @@ mappings, sequences indented four with the dash at two, short all-scalar collect
 folding), so this module writes it directly, taking every style decision the way ruamel's emitter takes it
 (``Emitter.analyze_scalar`` and ``choose_scalar_style``, ported below).
 
-Anything outside the shapes it knows (a float, a list directly inside a block list, a key longer than 128
+Anything outside the shapes it knows (a list directly inside a block list, a key longer than 128
 characters or spanning lines, a root that is not a block mapping, a line long enough for ruamel to fold)
 raises ``Unsupported``, and ``yamlio.dump`` falls back to ruamel for the whole document. Tests compare both
 writers on generated and property-based documents.
@@ -141,10 +141,14 @@ _PLAIN, _SINGLE, _DOUBLE, _LITERAL = "", "'", '"', "|"
 
 
 class Writer:
-    """Writes one document; ``plain_is_str(text)`` says whether ``text`` unquoted reads back as a string."""
+    """Writes one document. ``plain_is_str(text)`` says whether ``text`` unquoted reads back as a string;
+    ``float_text(number)`` is ruamel's text for a float, or None when it would not read back as one."""
 
-    def __init__(self, plain_is_str: Callable[[str], bool]) -> None:
+    def __init__(
+        self, plain_is_str: Callable[[str], bool], float_text: Callable[[float], str | None]
+    ) -> None:
         self._plain_is_str = plain_is_str
+        self._float_text = float_text
         self._out: list[str] = []
         self._open_ended = False  # the last thing written is a "|+" block: ruamel ends with "..."
 
@@ -242,7 +246,7 @@ class Writer:
 
     def _block_scalar(self, value: Any, indent: int, space: str) -> None:
         if not isinstance(value, str):
-            self._out.append(space + _non_string(value) + "\n")
+            self._out.append(space + self._non_string(value) + "\n")
             return
         requested = _requested(value)
         if requested == _LITERAL:
@@ -254,7 +258,7 @@ class Writer:
         if value is None:
             return "null"
         if not isinstance(value, str):
-            return _non_string(value)
+            return self._non_string(value)
         requested = _requested(value)
         if requested != _DOUBLE and FLOW_UNSAFE.search(value):
             requested = _SINGLE
@@ -283,6 +287,19 @@ class Writer:
                 raise Unsupported("a multi-line single-quoted string")
             return _single_quoted(text)
         return _double_quoted(text)
+
+    def _non_string(self, value: Any) -> str:
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        if type(value) is int:
+            return str(value)
+        if type(value) is float:
+            text = self._float_text(value)
+            if text is not None:
+                return text
+        raise Unsupported(f"a {type(value).__name__} value")
 
     def _literal(self, text: str, indent: int, space: str) -> None:
         if len(text) > _MAX_COLUMN:
@@ -316,16 +333,6 @@ def _requested(value: str) -> str:
 def needs_double_quotes(value: str) -> bool:
     """Trailing or leading blanks, or a character only a double-quoted string can hold."""
     return bool(LITERAL_UNSAFE.search(value + "x")) or value != value.strip(" ")
-
-
-def _non_string(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return str(value)
-    raise Unsupported(f"a {type(value).__name__} value")
 
 
 def _short_scalar(value: Any) -> bool:

@@ -3,34 +3,44 @@
 Pure conversion (``to_file_form``) plus the work of deciding which files change. Concealed values never
 reach disk: the tenant never returns them, and ``to_file_form`` drops any ``value`` or ``has_value`` on a
 concealed item anyway.
+
+Every file is validated before anything is written. What was validated is remembered in the parse cache
+by blob id (``parse_cache``), so that the next plan does not parse these files again, and so that a
+re-export proves an unchanged flow unchanged without rendering or validating it: the file on disk is
+one syncer wrote (``Digest.canonical``) from a document with the same fingerprint.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .canonical import canonicalize
+from . import parse_cache, vcs
+from .canonical import canonicalize, digest, fingerprint
 from .errors import Problem, ValidationError
-from .model import flow_file_header, iter_value_items
+from .model import FLOW_KEY_PATTERN, flow_file_header, iter_value_items
 from .validate import check_flow
 from .workspace import FLOWS_DIR
-from .yamlio import decode, dump, load_text
+from .yamlio import decode, document_from_data, dump, load_text
 
 VOLATILE_KEYS = ("created", "last_updated")
 
 
 def to_file_form(definition: dict[str, Any]) -> dict[str, Any]:
     """A tenant definition as it is written to Git: canonical, no concealed value, no has_value."""
-    document = copy.deepcopy(definition)
+    document: dict[str, Any] = canonicalize(definition)  # a copy: changed in place below
     for _ref, item in iter_value_items(document):
         item.pop("has_value", None)
         if item.get("concealed"):
             item.pop("value", None)
-    result: dict[str, Any] = canonicalize(document)
-    return result
+    return document
 
 
 def render_flow(document: dict[str, Any]) -> str:
@@ -55,48 +65,170 @@ def existing_ids(root: Path) -> dict[str, str]:
     base = root / FLOWS_DIR
     for path in sorted(base.glob("*/flow.yaml")) if base.is_dir() else []:
         try:
-            data = load_text(decode(path.read_bytes(), str(path)), str(path)).data
-            found[str(data["metadata"]["definition_id"])] = path.parent.name
+            data = path.read_bytes()
+            known = parse_cache.load_digest(vcs.blob_id(data))
+            if known is not None:  # validated before: its definition_id without parsing it
+                found[known.definition_id] = path.parent.name
+                continue
+            document = load_text(decode(data, str(path)), str(path)).data
+            found[str(document["metadata"]["definition_id"])] = path.parent.name
         except (ValidationError, KeyError, TypeError):
             continue
     return found
 
 
 def plan_files(
-    root: Path, flows: list[dict[str, Any]], known: dict[str, str]
+    root: Path, flows: Iterable[dict[str, Any]], known: dict[str, str], workers: int = 1
 ) -> tuple[dict[str, str], ExportResult]:
-    """Render every fetched flow and decide what changes on disk; validates before anything is written."""
+    """Render every fetched flow and decide what changes on disk; validates before anything is written.
+
+    ``texts`` holds the files to write; a flow proven unchanged (see the module docstring) is listed
+    in ``unchanged`` without being rendered. With ``workers`` > 1, files are validated in that many
+    processes once there are more than a few (see ``_Validator``).
+    """
+    with _Validator(workers) as validator:
+        return _plan_files(root, flows, known, validator)
+
+
+def _plan_files(
+    root: Path, flows: Iterable[dict[str, Any]], known: dict[str, str], validator: _Validator
+) -> tuple[dict[str, str], ExportResult]:
     result = ExportResult()
     texts: dict[str, str] = {}
-    problems: list[Problem] = []
+    order: list[str] = []
+    problems: list[Callable[[], list[Problem]]] = []  # in flow order, as found
+    owners = {key: definition_id for definition_id, key in known.items()}
     for live in flows:
         document = to_file_form(live["definition"])
         key = str(document["metadata"]["key"])
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
-        text = render_flow(document)
-        problems.extend(check_flow(load_text(text, f"{rel} (from the tenant)"), key))
+        order.append(rel)
+        if not _proven_unchanged(root, rel, key, document):
+            text = dump(document, flow_file_header())
+            problems.append(validator.check(text, rel, key, document))
+            texts[rel] = text
         previous = known.get(str(document["metadata"]["definition_id"]))
-        clash = next((i for i, k in known.items() if k == key), None)
+        clash = owners.get(key)
         if clash is not None and clash != document["metadata"]["definition_id"]:
             problems.append(
-                Problem(
-                    rel,
-                    f"already holds flow {clash}, but the tenant's flow with key "
-                    f"`{key}` has definition_id {document['metadata']['definition_id']}.",
-                    hint="Ids are never remapped: rename one of the two flows.",
+                _found(
+                    Problem(
+                        rel,
+                        f"already holds flow {clash}, but the tenant's flow with key "
+                        f"`{key}` has definition_id {document['metadata']['definition_id']}.",
+                        hint="Ids are never remapped: rename one of the two flows.",
+                    )
                 )
             )
         if previous and previous != key:
             result.renamed.append((previous, key))
             result.removed_paths.append(f"{FLOWS_DIR}/{previous}/flow.yaml")
-        texts[rel] = text
         result.revisions[key] = int(live.get("revision", 0))
-    if problems:
-        raise ValidationError(problems)
-    for rel, text in texts.items():
+    found = [problem for problems_of in problems for problem in problems_of()]
+    if found:
+        raise ValidationError(found)
+    for rel in dict.fromkeys(order):
+        rendered = texts.get(rel)
         path = root / rel
-        if path.is_file() and path.read_bytes() == text.encode("utf-8"):
+        if rendered is None or (path.is_file() and path.read_bytes() == rendered.encode("utf-8")):
             result.unchanged.append(rel)
+            texts.pop(rel, None)
         else:
             result.written.append(rel)
     return texts, result
+
+
+def _found(*problems: Problem) -> Callable[[], list[Problem]]:
+    return lambda: list(problems)
+
+
+class _Validator:
+    """Checks rendered files (``_check``), in worker processes once more than ``_IN_PROCESS`` files
+    need it and ``workers`` > 1: schema validation of a flow is CPU-bound and takes longer than
+    fetching and rendering it, so it runs on every core while this process fetches and renders.
+
+    ``check`` returns a callable giving the file's problems (raising what ``_check`` raised), so the
+    problems are reported in flow order, as they would be in one process. At most two files per worker
+    wait in the queue, which keeps memory bounded and the fetching in step with the checking.
+    """
+
+    _IN_PROCESS = 8
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._checked = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._queued: deque[Future[tuple[list[Problem], bool]]] = deque()
+
+    def check(
+        self, text: str, rel: str, key: str, document: dict[str, Any]
+    ) -> Callable[[], list[Problem]]:
+        self._checked += 1
+        if self._workers <= 1 or self._checked <= self._IN_PROCESS:
+            return _found(*_check(text, rel, key, document))
+        if self._pool is None:
+            # spawn, not fork: this process runs the HTTP client's threads.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+        while len(self._queued) >= 2 * self._workers:
+            futures.wait([self._queued.popleft()])
+        future = self._pool.submit(_check_in_worker, text, rel, key, document)
+        self._queued.append(future)
+
+        def outcome() -> list[Problem]:
+            problems, refused = future.result()
+            if refused:
+                raise ValidationError(problems)
+            return problems
+
+        return outcome
+
+    def __enter__(self) -> _Validator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) -> bool:
+    """The file at ``rel`` is what rendering ``document`` would write, known without rendering it."""
+    if not FLOW_KEY_PATTERN.match(key):
+        return False  # never touch a path built from a key that is not a safe slug
+    try:
+        data = (root / rel).read_bytes()
+    except OSError:
+        return False
+    known = parse_cache.load_digest(vcs.blob_id(data))
+    return (
+        known is not None
+        and known.canonical
+        and known.key == key
+        and known.fingerprint == fingerprint(document)
+    )
+
+
+def _check_in_worker(
+    text: str, rel: str, key: str, document: dict[str, Any]
+) -> tuple[list[Problem], bool]:
+    """``_check`` in a worker process: a refusal comes back as data, since ValidationError does
+    not survive pickling."""
+    try:
+        return _check(text, rel, key, document), False
+    except ValidationError as exc:
+        return exc.problems, True
+
+
+def _check(text: str, rel: str, key: str, document: dict[str, Any]) -> list[Problem]:
+    """Problems of the file ``text`` (rendered from ``document``); none when the same bytes were
+    validated before. A valid file is remembered in the parse cache."""
+    blob = vcs.blob_id(text.encode("utf-8"))
+    known = parse_cache.load_digest(blob)
+    if known is not None and known.key == key:  # these very bytes were validated before
+        if not known.canonical:
+            parse_cache.save_digest(blob, dataclasses.replace(known, canonical=True))
+        return []
+    problems = check_flow(document_from_data(document, text, f"{rel} (from the tenant)"), key)
+    if not problems:
+        parse_cache.remember(blob, document, digest(document, canonical=True))
+    return problems

@@ -15,12 +15,14 @@ environment's ``ignore`` paths); values are judged by the constants rules; layou
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import diff
-from .canonical import layout_hash, shape_hash
+from .canonical import Digest, ignore_key, layout_hash, plain_copy, shape_hash
 from .model import (
     ANN_APPLIED_AT,
     ANN_APPLIED_BY,
@@ -52,7 +54,7 @@ def desired_for(flow: dict[str, Any], env: Environment) -> dict[str, Any]:
 
     Concealed items carry no value here, ever; a secret is read only at the moment of writing.
     """
-    document = copy.deepcopy(flow)
+    document: dict[str, Any] = plain_copy(flow)
     for ref, item in iter_value_items(document):
         if item.get("concealed"):
             item.pop("value", None)
@@ -66,6 +68,13 @@ def desired_for(flow: dict[str, Any], env: Environment) -> dict[str, Any]:
 
 def encode_value(value: Any) -> str:
     """Annotation values are strings; JSON keeps ``"10"`` and ``10`` apart."""
+    if value is None or isinstance(value, str | int):  # bool is an int; floats: 0.0 == -0.0
+        return _encode_scalar(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 1, 1.0 and True are equal keys otherwise
+def _encode_scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -139,8 +148,46 @@ def _plain_decision(
     return ConstantDecision(ref, False, decision, wanted, changed=current != wanted)
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What syncer writes for a flow in an environment, in the terms its annotations record."""
+
+    shape_hash: str
+    layout_hash: str
+    values: tuple[tuple[str, bool, Any], ...]  # (ref, concealed, desired value) per value item
+
+
+def expected_from_document(desired: dict[str, Any], env: Environment) -> Expected:
+    """The expectation for a desired document (``desired_for``'s result)."""
+    values = tuple(
+        (ref, bool(item.get("concealed")), item.get("value"))
+        for ref, item in iter_value_items(desired)
+    )
+    return Expected(shape_hash(desired, env.ignore), layout_hash(desired), values)
+
+
+def expected_from_digest(digest: Digest, env: Environment, shape: str | None = None) -> Expected:
+    """The same expectation from a flow file's digest, without its document: the environment's values
+    applied as ``desired_for`` applies them (``shape`` is the digest's shape hash for ``env.ignore``)."""
+    values = []
+    for ref, concealed, value in digest.values:
+        if concealed:
+            values.append((ref, True, None))
+            continue
+        present, override = env.override_for(ref)
+        values.append((ref, False, override if present else value))
+    if shape is None:
+        shape = digest.shape_hashes[ignore_key(env.ignore)]
+    return Expected(shape, digest.layout_hash, tuple(values))
+
+
 def quick_in_sync(desired: dict[str, Any], summary: dict[str, Any], env: Environment) -> bool:
-    """True when the list summary alone proves the flow is in sync (no per-flow request needed).
+    """True when the list summary alone proves the flow is in sync (no per-flow request needed)."""
+    return settled_by_summary(expected_from_document(desired, env), summary, env)
+
+
+def settled_by_summary(expected: Expected, summary: dict[str, Any], env: Environment) -> bool:
+    """``quick_in_sync`` for an expectation.
 
     The tenant's revision still being the one syncer wrote means nothing changed there since; then the
     flow is in sync when Git's shape, layout and values equal what syncer wrote.
@@ -150,15 +197,15 @@ def quick_in_sync(desired: dict[str, Any], summary: dict[str, Any], env: Environ
         return False
     if annotations.get(ANN_APPLIED_REVISION) != str(summary.get("revision")):
         return False
-    if annotations.get(ANN_LAST_APPLIED_HASH) != shape_hash(desired, env.ignore):
+    if annotations.get(ANN_LAST_APPLIED_HASH) != expected.shape_hash:
         return False
-    if annotations.get(ANN_LAYOUT_HASH) != layout_hash(desired):
+    if annotations.get(ANN_LAYOUT_HASH) != expected.layout_hash:
         return False
-    for ref, item in iter_value_items(desired):
-        if item.get("concealed"):
+    for ref, concealed, value in expected.values:
+        if concealed:
             if ref in env.secrets and annotations.get(ANN_FILLED_PREFIX + ref) != "true":
                 return False  # a blank secret the environment could now fill
-        elif annotations.get(ANN_VALUE_PREFIX + ref) != encode_value(item.get("value")):
+        elif annotations.get(ANN_VALUE_PREFIX + ref) != encode_value(value):
             return False
     return True
 
@@ -169,8 +216,13 @@ def classify(
     live: dict[str, Any] | None,
     env: Environment,
     secret_available: SecretCheck,
+    desired_hash: str | None = None,
 ) -> FlowPlan:
-    """The verdict for one flow. ``live`` is the tenant's GET body (summary fields + definition)."""
+    """The verdict for one flow. ``live`` is the tenant's GET body (summary fields + definition).
+
+    ``desired_hash``, when the caller knows it (from the file's digest), is ``shape_hash(desired,
+    env.ignore)``.
+    """
     if desired is None:
         assert live is not None
         return _orphaned(key, live)
@@ -178,7 +230,7 @@ def classify(
     plan = FlowPlan(
         key, meta["definition_id"], meta.get("title", ""), Status.IN_SYNC, desired=desired
     )
-    plan.desired_hash = shape_hash(desired, env.ignore)
+    plan.desired_hash = desired_hash or shape_hash(desired, env.ignore)
     if live is None:
         plan.status = Status.CREATE
         flow = Component("flow", plan.definition_id, key, plan.title)
@@ -272,12 +324,12 @@ def write_body(
     environment's secret source, read through ``secret_value`` at this last moment.
     """
     assert plan.desired is not None
-    body = copy.deepcopy(plan.desired)
+    body: dict[str, Any] = plain_copy(plan.desired)
     live = plan.live
     annotations = {} if live is None else (plan.live_annotations or {})
     if live is not None:
         if not git_moved_layout(annotations, plan.desired) and "layout" in live:
-            body["layout"] = copy.deepcopy(live["layout"])
+            body["layout"] = plain_copy(live["layout"])
         for dotted in env.ignore:
             _copy_path(live, body, dotted)
     items = dict(iter_value_items(body))

@@ -7,12 +7,12 @@ list summary cannot prove it in sync; tenant history is read only for drifted or
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import diff
-from .canonical import shape_hash
 from .client import TenantClient
+from .collector import collector_paused
 from .model import (
     ANN_APPLIED_REVISION,
     ANN_FILLED_PREFIX,
@@ -25,10 +25,16 @@ from .model import (
     FlowPlan,
     LiveEdit,
     Status,
-    iter_value_items,
 )
-from .plan import classify, desired_for, is_managed, quick_in_sync
-from .workspace import Workspace
+from .plan import (
+    Expected,
+    classify,
+    desired_for,
+    expected_from_digest,
+    is_managed,
+    settled_by_summary,
+)
+from .workspace import FlowFile, Workspace
 
 
 def secret_available(variable: str) -> bool:
@@ -39,31 +45,46 @@ def secret_available(variable: str) -> bool:
 def plan_environment(
     ws: Workspace, env: Environment, client: TenantClient, flow_keys: Sequence[str] = ()
 ) -> EnvironmentPlan:
-    """The three-way plan of every flow ``env`` receives (or only ``flow_keys``)."""
+    """The three-way plan of every flow ``env`` receives (or only ``flow_keys``).
+
+    A flow the list summary proves in sync is judged from its file's digest alone: its document is
+    neither loaded nor hashed (``FlowPlan.desired`` loads it if a renderer asks).
+    """
+    summaries = client.list_flows()  # first: the request runs while other environments read Git
     result = EnvironmentPlan(env.name, ws.git_commit)
-    summaries = client.list_flows()
     by_id = {str(s["definition_id"]): s for s in summaries}
     flows = ws.flows_for(env, flow_keys)
-    desired = {key: desired_for(flow.document, env) for key, flow in flows.items()}
     plans: dict[str, FlowPlan] = {}
     to_fetch: dict[str, str] = {}
-    for key, document in desired.items():
-        definition_id = str(document["metadata"]["definition_id"])
-        summary = by_id.get(definition_id)
+    for key, flow in flows.items():
+        summary = by_id.get(flow.definition_id)
         if summary is None:
+            document = desired_for(flow.document, env)
             plans[key] = _create_or_collision(key, document, summaries, env)
-        elif quick_in_sync(document, summary, env):
-            plans[key] = _settled(key, document, summary, env)
+            continue
+        expected = expected_from_digest(flow.digest, env, flow.shape_hash(env.ignore))
+        if settled_by_summary(expected, summary, env):
+            plans[key] = _settled(key, flow, expected, summary, env)
         else:
-            to_fetch[definition_id] = key
-    fetched = client.get_flows(list(to_fetch)) if to_fetch else {}
-    for definition_id, key in to_fetch.items():
-        plans[key] = classify(key, desired[key], fetched[definition_id], env, secret_available)
-        if plans[key].status in (Status.DRIFT, Status.CONFLICT):
-            _explain_live_edits(plans[key], fetched[definition_id], client, ws, env)
+            to_fetch[flow.definition_id] = key
+    if to_fetch:
+        # The requests run while each flow's desired document is prepared and the ones already
+        # fetched are classified.
+        with client.iter_flows(list(to_fetch)) as fetched:
+            for key in to_fetch.values():
+                flow = flows[key]
+                with collector_paused():  # per flow: responses' garbage in cycles waits meanwhile
+                    desired = desired_for(flow.document, env)
+                live = next(fetched)
+                shape = flow.shape_hash(env.ignore)
+                with collector_paused():
+                    plans[key] = classify(key, desired, live, env, secret_available, shape)
+                if plans[key].status in (Status.DRIFT, Status.CONFLICT):
+                    _explain_live_edits(plans[key], live, client, ws, env)
     result.flows = [plans[k] for k in sorted(plans)]
     if not flow_keys:
-        result.flows.extend(_orphans(summaries, desired, env))
+        wanted = {flow.definition_id for flow in flows.values()}
+        result.flows.extend(_orphans(summaries, wanted, env))
     return result
 
 
@@ -84,14 +105,37 @@ def _create_or_collision(
     return plan
 
 
+class _SettledPlan(FlowPlan):
+    """An in-sync verdict whose desired document is loaded only when something reads ``desired``.
+
+    A no-op plan of a thousand flows must not hold a thousand documents (several hundred kilobytes of
+    objects each) per environment; the few renderings that draw an in-sync flow still get it.
+    """
+
+    _desired_value: dict[str, Any] | None = None
+    _desired_load: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def desired(self) -> dict[str, Any] | None:
+        if self._desired_value is None and self._desired_load is not None:
+            self._desired_value = self._desired_load()
+            self._desired_load = None
+        return self._desired_value
+
+    @desired.setter
+    def desired(self, value: dict[str, Any] | None) -> None:
+        self._desired_value = value
+        self._desired_load = None
+
+
 def _settled(
-    key: str, document: dict[str, Any], summary: dict[str, Any], env: Environment
+    key: str, flow: FlowFile, expected: Expected, summary: dict[str, Any], env: Environment
 ) -> FlowPlan:
     """An in-sync verdict proven from the list summary alone."""
     annotations = summary.get("annotations") or {}
     decisions = []
-    for ref, item in iter_value_items(document):
-        if item.get("concealed"):
+    for ref, concealed, value in expected.values:
+        if concealed:
             filled = annotations.get(ANN_FILLED_PREFIX + ref) == "true"
             decision = Decision.KEEP_DESTINATION if filled else Decision.BLANK
             decisions.append(ConstantDecision(ref, True, decision))
@@ -99,18 +143,18 @@ def _settled(
             source = (
                 Decision.SET_FROM_ENVIRONMENT if env.override_for(ref)[0] else Decision.SET_FROM_GIT
             )
-            decisions.append(ConstantDecision(ref, False, source, item.get("value")))
-    meta = document["metadata"]
-    return FlowPlan(
+            decisions.append(ConstantDecision(ref, False, source, value))
+    plan = _SettledPlan(
         key,
-        str(meta["definition_id"]),
-        str(meta.get("title", "")),
+        flow.definition_id,
+        flow.title,
         Status.IN_SYNC,
         constants=decisions,
         live_revision=int(summary["revision"]),
-        desired_hash=shape_hash(document, env.ignore),
-        desired=document,
+        desired_hash=expected.shape_hash,
     )
+    plan._desired_load = lambda: desired_for(flow.document, env)
+    return plan
 
 
 def _explain_live_edits(
@@ -139,10 +183,7 @@ def _explain_live_edits(
             plan.changes = diff.diff(last, plan.live, env.ignore)  # Production's own edits
 
 
-def _orphans(
-    summaries: list[dict[str, Any]], desired: dict[str, dict[str, Any]], env: Environment
-) -> list[FlowPlan]:
-    wanted = {str(d["metadata"]["definition_id"]) for d in desired.values()}
+def _orphans(summaries: list[dict[str, Any]], wanted: set[str], env: Environment) -> list[FlowPlan]:
     orphans = []
     for summary in summaries:
         annotations = summary.get("annotations") or {}

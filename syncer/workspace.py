@@ -3,53 +3,96 @@
 Everything read here is validated before anyone acts on it: ``flows()`` and ``environments()`` raise one
 ``ValidationError`` listing every problem in the repository, so that ``apply`` stops before its first write.
 
-Parsed flows are cached by Git blob id (content-addressed, so a stale entry is impossible): a no-op
-reconcile re-reads bytes, never re-parses YAML or re-runs the schema for a file that did not change.
+Parsed flows are cached by Git blob id (content-addressed, so a stale entry is impossible; see
+``parse_cache``). A flow is known by its ``Digest`` (ids, hashes, values) and its document is loaded only
+when someone asks for it: a no-op reconcile of a work tree whose files did not change neither reads nor
+hashes them, and never parses YAML or runs the schema again.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Sequence
+import stat as stat_module
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import __version__, vcs
+from . import parse_cache, vcs
+from .canonical import Digest, digest, ignore_key, shape_hash
+from .collector import collector_paused
 from .errors import ConfigError, Problem, ValidationError
 from .model import Environment, Role
+from .parse_cache import cache_dir
 from .validate import check_environment, check_flow, parse_environment
 from .yamlio import decode, load_text
 
 FLOWS_DIR = "flows"
 ENVIRONMENTS_DIR = "environments"
 
+__all__ = ["ENVIRONMENTS_DIR", "FLOWS_DIR", "FlowFile", "Workspace", "cache_dir"]
 
-@dataclass(frozen=True)
+
 class FlowFile:
-    """One care-flow file as read from the repository."""
+    """One care-flow file of the repository, valid.
 
-    key: str
-    path: str  # repository-relative
-    document: dict[str, Any]
-    blob: str
+    ``digest`` (ids, hashes, constant values) is all a plan needs when the tenant proves the flow in sync;
+    ``document`` is read from the parse cache (or parsed again) the first time someone asks for it.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        path: str,
+        blob: str,
+        digest: Digest,
+        load: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.key = key
+        self.path = path  # repository-relative
+        self.blob = blob
+        self.digest = digest
+        self._load = load
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FlowFile({self.key!r}, {self.path!r}, blob={self.blob[:12]})"
 
     @property
     def definition_id(self) -> str:
-        return str(self.document["metadata"]["definition_id"])
+        return self.digest.definition_id
 
     @property
     def title(self) -> str:
-        return str(self.document["metadata"].get("title", ""))
+        return self.digest.title
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return self._load()
+
+    def shape_hash(self, ignore: Iterable[str] = ()) -> str:
+        """``canonical.shape_hash`` of the document, from the digest when it has it."""
+        name = ignore_key(ignore)
+        found = self.digest.shape_hashes.get(name)
+        if found is None:
+            found = shape_hash(self.document, ignore)
+            with self._lock:
+                self.digest.shape_hashes[name] = found
+        return found
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("SYNCER_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "syncer"
-    )
-    return Path(base) / f"parsed-v{__version__}"
+@dataclass(frozen=True)
+class _File:
+    """A file found in the repository: its bytes are read only when needed."""
+
+    path: str
+    blob: str
+    read: Callable[[], bytes]
+    digest: Digest | None = None  # known from the work tree index
+    stat: os.stat_result | None = None  # a work tree file's, taken before it was read
 
 
 class Workspace:
@@ -69,17 +112,39 @@ class Workspace:
 
     def _files(self, folder: str) -> list[tuple[str, str, bytes]]:
         """(relative path, blob id, bytes) of every file under ``folder``."""
+        return [(f.path, f.blob, f.read()) for f in self._lazy_files(folder, None)]
+
+    def _lazy_files(
+        self, folder: str, index: parse_cache.WorktreeIndex | None, flows_only: bool = False
+    ) -> list[_File]:
+        """Every file under ``folder`` (with ``flows_only``, only the ``<folder>/<key>/flow.yaml``
+        files); with an ``index``, unchanged work tree files are not read."""
         if self._commit is not None and self.repo is not None:
-            return [(f.path, f.blob, f.data) for f in vcs.files_at(self.repo, self._commit, folder)]
+            return [
+                _File(f.path, f.blob, _constant(f.data))
+                for f in vcs.files_at(self.repo, self._commit, folder)
+            ]
         base = self.root / folder
         if not base.is_dir():
             return []
+        listed: list[tuple[str, os.stat_result, tuple[str, Digest | None] | None]] = []
+        for rel in _flow_paths(base, folder) if flows_only else _walk(base, folder):
+            info = (self.root / rel).stat()
+            if stat_module.S_ISREG(info.st_mode):
+                listed.append((rel, info, None if index is None else index.lookup(rel, info)))
+        # The others are hashed now, on several threads (reading and SHA-1 release the GIL), and read
+        # again only if their digest is not cached, so that memory stays bounded.
+        unknown = [rel for rel, _info, known in listed if known is None]
+        with ThreadPoolExecutor(min(8, 2 * (os.cpu_count() or 1))) as pool:
+            hashed = dict(zip(unknown, pool.map(self._hash, unknown), strict=True))
         found = []
-        for path in sorted(base.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                found.append((path.relative_to(self.root).as_posix(), vcs.blob_id(data), data))
+        for rel, info, known in listed:
+            blob, digest = known if known is not None else (hashed[rel], None)
+            found.append(_File(rel, blob, _reader(self.root / rel, blob), digest, info))
         return found
+
+    def _hash(self, rel: str) -> str:
+        return vcs.blob_id((self.root / rel).read_bytes())
 
     @cached_property
     def git_commit(self) -> str:
@@ -147,36 +212,78 @@ class Workspace:
         """Every flow in the repository, validated; raises with every problem found."""
         problems: list[Problem] = []
         found: dict[str, FlowFile] = {}
-        for rel, blob, data in self._files(FLOWS_DIR):
-            parts = rel.split("/")
+        ignores = self._ignore_sets()
+        with collector_paused():  # thousands of small objects at once; nothing cyclic
+            index = parse_cache.WorktreeIndex(self.root) if self._commit is None else None
+            files = self._lazy_files(FLOWS_DIR, index, flows_only=index is not None)
+        for file in files:
+            parts = file.path.split("/")
             if len(parts) != 3 or parts[2] != "flow.yaml":
                 continue
             key = parts[1]
             try:
-                document = self._load_flow(rel, blob, data, key)
+                flow = self._flow_file(file, key, ignores)
             except ValidationError as exc:
                 problems.extend(exc.problems)
                 continue
-            found[key] = FlowFile(key, rel, document, blob)
+            found[key] = flow
+            if index is not None and file.stat is not None:
+                index.record(file.path, file.stat, file.blob, flow.digest)
         problems.extend(_duplicate_ids(found.values()))
         if problems:
             raise ValidationError(problems)
+        if index is not None:
+            index.keep_only({flow.path for flow in found.values()})
+            index.save()
         return found
 
-    def _load_flow(self, rel: str, blob: str, data: bytes, key: str) -> dict[str, Any]:
-        cached = cache_dir() / f"{blob}.json"
-        if cached.is_file():
-            try:
-                document: dict[str, Any] = json.loads(cached.read_text("utf-8"))
-                if document.get("metadata", {}).get("key") == key:
-                    return document
-            except (OSError, ValueError):
-                pass
+    def _ignore_sets(self) -> list[tuple[str, ...]]:
+        """The environments' ``ignore`` paths, so that digests carry every shape hash a plan needs."""
+        try:
+            environments = self.environments
+        except ValidationError:  # reported by whoever reads the environments
+            return []
+        return [env.ignore for env in environments.values() if env.ignore]
+
+    def _flow_file(self, file: _File, key: str, ignores: list[tuple[str, ...]]) -> FlowFile:
+        """The flow in ``file``: its digest from the index or the cache, else parsed and validated."""
+        found = file.digest or parse_cache.load_digest(file.blob)
+        document: dict[str, Any] | None = None
+        if found is None or found.key != key:
+            document = self._parse_flow(file.path, file.read(), key)
+            found = digest(document)
+            if parse_cache.remember(file.blob, document, found):
+                document = None  # in the cache now: loaded again only if someone needs it
+        load = self._loader(file, key, document)
+        missing = [paths for paths in ignores if ignore_key(paths) not in found.shape_hashes]
+        if missing:
+            loaded = load()
+            for paths in missing:
+                found.shape_hashes[ignore_key(paths)] = shape_hash(loaded, paths)
+            parse_cache.save_digest(file.blob, found)
+        return FlowFile(key, file.path, file.blob, found, load)
+
+    def _loader(
+        self, file: _File, key: str, parsed: dict[str, Any] | None
+    ) -> Callable[[], dict[str, Any]]:
+        def load() -> dict[str, Any]:
+            if parsed is not None:
+                return parsed
+            document = parse_cache.load_document(file.blob)
+            if document is not None and document.get("metadata", {}).get("key") == key:
+                return document
+            data = file.read()  # the cached document went missing: parse the same bytes again
+            document = self._parse_flow(file.path, data, key)
+            parse_cache.remember(file.blob, document, digest(document))
+            return document
+
+        return load
+
+    def _parse_flow(self, rel: str, data: bytes, key: str) -> dict[str, Any]:
         doc = load_text(decode(data, rel), rel)
         problems = check_flow(doc, key)
         if problems:
             raise ValidationError(problems)
-        _write_cache(cached, doc.data)
         result: dict[str, Any] = doc.data
         return result
 
@@ -203,20 +310,56 @@ class Workspace:
             return None
         if data is None:
             return None
+        blob = vcs.blob_id(data)
+        cached = parse_cache.load_document(blob)
+        if cached is not None and cached.get("metadata", {}).get("key") == key:
+            return cached
         try:
-            return self._load_flow(rel, vcs.blob_id(data), data, key)
+            document = self._parse_flow(rel, data, key)
         except ValidationError:
             return None
+        parse_cache.remember(blob, document, digest(document))
+        return document
 
 
-def _write_cache(path: Path, data: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not break a run
+def _walk(base: Path, prefix: str) -> list[str]:
+    """Repository-relative paths of everything under ``base``, in ``sorted(base.rglob("*"))`` order
+    (path parts compared one by one), without building a ``Path`` per entry."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(base):
+        inside = os.path.relpath(folder, base).replace(os.sep, "/")
+        stem = prefix if inside == "." else f"{prefix}/{inside}"
+        found.extend(f"{stem}/{name}" for name in (*dirs, *files))
+    return sorted(found, key=lambda rel: rel.split("/"))
+
+
+def _flow_paths(base: Path, prefix: str) -> list[str]:
+    """The ``<key>/flow.yaml`` files ``_walk`` would list (it does not enter linked folders either),
+    without listing every folder."""
+    found = []
+    with os.scandir(base) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                candidate = os.path.join(entry.path, "flow.yaml")
+                if os.path.lexists(candidate):
+                    found.append(f"{prefix}/{entry.name}/flow.yaml")
+    return sorted(found, key=lambda rel: rel.split("/"))
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def _reader(path: Path, blob: str) -> Callable[[], bytes]:
+    """Read a file the index vouched for, refusing it if it changed since (mid-run edits)."""
+
+    def read() -> bytes:
+        data = path.read_bytes()
+        if vcs.blob_id(data) != blob:
+            raise ConfigError(f"{path} changed while syncer was reading the repository; run again.")
+        return data
+
+    return read
 
 
 def _duplicate_ids(flows: Iterable[FlowFile]) -> list[Problem]:

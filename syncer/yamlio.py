@@ -171,6 +171,26 @@ def load_text(text: str, display: str) -> Document:
     return document
 
 
+def document_from_data(data: Any, text: str, display: str) -> Document:
+    """What ``load_text(text, display)`` returns when ``text`` is ``dump(data)``, without parsing it
+    back: the same size limit and plain-data checks, and lines located in ``text`` when reported.
+
+    ``dump`` is a fixed point of ``load`` (tests check it on generated and property-based flows), and
+    it never writes anchors or aliases, so this is the same document, a parse of the file cheaper.
+    """
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ValidationError(
+            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
+        )
+    document = Document(data=data, path=display, text=text)
+    problems = [
+        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return document
+
+
 _PLAIN_HINT = (
     "Files hold strings, numbers, true/false, null, lists and mappings with string keys only."
 )
@@ -336,7 +356,7 @@ def dump(data: Any, header: str | None = None) -> str:
     """
     head = header.rstrip("\n") + "\n" if header else ""
     try:
-        return head + emitter.Writer(_plain_is_str).document(data)
+        return head + emitter.Writer(_plain_is_str, _float_text).document(data)
     except emitter.Unsupported:
         return head + dump_with_ruamel(data)
 
@@ -349,6 +369,7 @@ def dump_with_ruamel(data: Any) -> str:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 @lru_cache(maxsize=1)
@@ -360,3 +381,14 @@ def _resolver() -> Any:
 def _plain_is_str(text: str) -> bool:
     """Whether ``text`` written unquoted reads back as a string (not a number, bool, null, date)."""
     return str(_resolver().resolve(ScalarNode, text, (True, False))) == _STR_TAG
+
+
+def _float_text(number: float) -> str | None:
+    """ruamel's text for a float, when that text reads back as a float (it is then written plain)."""
+    text = str(_representer().represent_float(number).value)
+    return text if str(_resolver().resolve(ScalarNode, text, (True, False))) == _FLOAT_TAG else None
+
+
+@lru_cache(maxsize=1)
+def _representer() -> Any:
+    return _dumper().representer

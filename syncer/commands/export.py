@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import vcs
@@ -23,13 +24,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("export reads one source environment at a time: pass --env NAME.")
     env = envs[0]
     repo = vcs.require_repo(ws.root) if (args.commit or args.branch) else ws.repo
+    known = existing_ids(ws.root)
     with client(env) as tenant:
         summaries = tenant.list_flows()
         wanted = _select(summaries, args.flow)
-        with status(f"reading {len(wanted)} flow(s) from {env.name}"):
-            flows = list(tenant.get_flows([str(s["definition_id"]) for s in wanted]).values())
-    known = existing_ids(ws.root)
-    texts, result = plan_files(ws.root, flows, known)
+        ids = [str(s["definition_id"]) for s in wanted]
+        # Streamed: each flow is rendered and checked while the next ones are being fetched.
+        with status(f"reading {len(ids)} flow(s) from {env.name}"), tenant.iter_flows(ids) as flows:
+            texts, result = plan_files(ws.root, flows, known, workers=os.cpu_count() or 1)
     live_ids = {str(s["definition_id"]) for s in summaries}
     if not args.flow:
         result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
