@@ -176,24 +176,27 @@ OPERATIONS = st.lists(st.sampled_from(["git", "hotfix", "reconcile"]), min_size=
 def test_reconcile_never_overwrites_a_production_edit_and_is_idempotent(
     operations: list[str],
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
-        with landscape(Path(tmp), mp, EU_ONLY) as world:
-            world.seed("sandbox", example_flow(BP))
-            world.syncer("export", "--env", "sandbox", "--commit")
-            world.syncer("reconcile")
-            hotfix: str | None = None
-            for number, operation in enumerate([*operations, "reconcile"]):
-                if operation == "git":
-                    world.edit("sandbox", BP, _retitle(f"git edit {number}"))
-                    world.syncer("export", "--env", "sandbox", "--commit")
-                elif operation == "hotfix":
-                    hotfix = f"hotfix {number}"
-                    world.edit("production-eu", BP, _retitle(hotfix), hotfix=True)
-                else:
-                    world.syncer("reconcile")
-                    title = world.live("production-eu", BP)["definition"]["spec"]["tracks"][0]
-                    if hotfix is not None:
-                        assert title["steps"][0]["title"] == hotfix  # never overwritten
-            revision = world.live("production-eu", BP)["revision"]
-            world.syncer("reconcile")
-            assert world.live("production-eu", BP)["revision"] == revision  # no second write
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        pytest.MonkeyPatch.context() as mp,
+        landscape(Path(tmp), mp, EU_ONLY) as world,
+    ):
+        world.seed("sandbox", example_flow(BP))
+        world.syncer("export", "--env", "sandbox", "--commit")
+        world.syncer("reconcile")
+        hotfix: str | None = None
+        for number, operation in enumerate([*operations, "reconcile"]):
+            if operation == "git":
+                world.edit("sandbox", BP, _retitle(f"git edit {number}"))
+                world.syncer("export", "--env", "sandbox", "--commit")
+            elif operation == "hotfix":
+                hotfix = f"hotfix {number}"
+                world.edit("production-eu", BP, _retitle(hotfix), hotfix=True)
+            else:
+                world.syncer("reconcile")
+                title = world.live("production-eu", BP)["definition"]["spec"]["tracks"][0]
+                if hotfix is not None:
+                    assert title["steps"][0]["title"] == hotfix  # never overwritten
+        revision = world.live("production-eu", BP)["revision"]
+        world.syncer("reconcile")
+        assert world.live("production-eu", BP)["revision"] == revision  # no second write
