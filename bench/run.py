@@ -10,8 +10,8 @@ bare libraries (``bench/floors.py``). Nothing here asserts a time; the table say
     python bench/run.py --profile            # also writes cProfile output to bench/work/profiles/
 
 Generated repositories and seeded tenant databases are cached under ``bench/work/`` by seed and size.
-The modules: ``landscape`` (data and tenants), ``scenarios``, ``measure`` (one run in a fresh process),
-``floors``, ``report``.
+The modules: ``landscape`` (the cached data), ``stage`` (one run's tenants and moves), ``scenarios``,
+``measure`` (one run in a fresh process), ``floors``, ``report``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
     sys.path.append(str(PROJECT))  # after PYTHONPATH, so that --syncer-from wins
 
-from bench import landscape  # noqa: E402
+from bench import landscape, stage  # noqa: E402
 from bench.landscape import Size  # noqa: E402
 from bench.measure import WORK, child  # noqa: E402
 from bench.report import report  # noqa: E402
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     size = Size(args.flows, args.steps, args.big_steps, args.seed)
     data = landscape.prepare(WORK, size)
-    here = landscape.stage(WORK, data)
-    with landscape.serving(here):
+    here = stage.stage(WORK, data)
+    with stage.serving(here):
         bench = Bench(here, args)
         if args.cache:
             bench.env["SYNCER_CACHE_DIR"] = str(args.cache.resolve())

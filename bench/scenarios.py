@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import landscape
-from bench.landscape import KEYS, TARGETS, Stage
+from bench import landscape, stage
+from bench.landscape import KEYS, TARGETS
 from bench.measure import spawn
+from bench.stage import Stage
 
 CHANGED = 10  # flows changed in Git, and flows drifted in each Production tenant
 MB = 1024 * 1024
@@ -211,8 +212,8 @@ def scenario_changed(bench: Bench) -> None:
     n, envs = len(keys), len(TARGETS)
     changed = keys[1 : 1 + CHANGED * 7 : 7][:CHANGED]
     print(f"{len(changed)} flows changed in Git", flush=True)
-    landscape.change_in_git(here.repo, changed)
-    landscape.commit_all(here.repo, f"{len(changed)} flows changed")
+    stage.change_in_git(here.repo, changed)
+    stage.commit_all(here.repo, f"{len(changed)} flows changed")
     floor_params = {"tenants": bench.tenants, "key": KEYS["syncer-ci"], "flows": changed}
     plan = bench.measure(
         f"plan: {n} flows x {envs} targets, {len(changed)} changed in Git",
@@ -251,7 +252,7 @@ def scenario_drift(bench: Bench) -> None:
     drifted = keys[3 : 3 + CHANGED * 7 : 7][:CHANGED]
     print(f"{len(drifted)} flows drifted in each Production tenant", flush=True)
     for name in TARGETS:
-        landscape.hotfix(here.tenants[name], drifted)
+        stage.hotfix(here.tenants[name], drifted)
     floor = ("fetch", {"tenants": bench.tenants, "key": KEYS["syncer-ci"], "flows": drifted})
     want = len(drifted) * envs
     for command in ("plan", "reconcile"):
@@ -273,8 +274,8 @@ def scenario_drift(bench: Bench) -> None:
 def scenario_big(bench: Bench) -> None:
     here, steps = bench.here, bench.here.data.size.big_steps
     print(f"plan of one flow of {steps} steps with one changed action", flush=True)
-    landscape.change_in_git(here.big, [landscape.BIG_KEY])
-    landscape.commit_all(here.big, "one action changed")
+    stage.change_in_git(here.big, [landscape.BIG_KEY])
+    stage.commit_all(here.big, "one action changed")
     tenants = {landscape.BIG_TARGET: here.tenants[landscape.BIG_TARGET].url}
     floor = ("fetch", {"tenants": tenants, "key": KEYS["syncer-ci"], "flows": [landscape.BIG_KEY]})
     argv = bench.syncer_argv("plan", here.big)

@@ -297,8 +297,11 @@ def fingerprint(document: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def digest(document: dict[str, Any], *, canonical: bool = False) -> Digest:
-    """The digest of a valid care-flow document (its plain, no-ignore shape hash included)."""
+def digest(
+    document: dict[str, Any], *, canonical: bool = False, ignores: Iterable[Iterable[str]] = ()
+) -> Digest:
+    """The digest of a valid care-flow document: its plain, no-ignore shape hash included, and the
+    shape hash for each set of ``ignores`` paths."""
     metadata = document["metadata"]
     values = tuple(
         (ref, bool(item.get("concealed")), item.get("value"))
@@ -310,7 +313,7 @@ def digest(document: dict[str, Any], *, canonical: bool = False) -> Digest:
         title=str(metadata.get("title", "")),
         layout_hash=layout_hash(document),
         values=values,
-        shape_hashes={ignore_key(()): shape_hash(document)},
+        shape_hashes={ignore_key(p): shape_hash(document, p) for p in [(), *ignores]},
         fingerprint=fingerprint(document),
         canonical=canonical,
     )

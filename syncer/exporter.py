@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import parse_cache, vcs
-from .canonical import canonicalize, digest, fingerprint
+from .canonical import canonicalize, digest, fingerprint, ignore_key, shape_hash
 from .errors import Problem, ValidationError
 from .model import FLOW_KEY_PATTERN, flow_file_header, iter_value_items
 from .validate import check_flow
@@ -78,15 +78,20 @@ def existing_ids(root: Path) -> dict[str, str]:
 
 
 def plan_files(
-    root: Path, flows: Iterable[dict[str, Any]], known: dict[str, str], workers: int = 1
+    root: Path,
+    flows: Iterable[dict[str, Any]],
+    known: dict[str, str],
+    workers: int = 1,
+    ignores: Sequence[tuple[str, ...]] = (),
 ) -> tuple[dict[str, str], ExportResult]:
     """Render every fetched flow and decide what changes on disk; validates before anything is written.
 
     ``texts`` holds the files to write; a flow proven unchanged (see the module docstring) is listed
     in ``unchanged`` without being rendered. With ``workers`` > 1, files are validated in that many
-    processes once there are more than a few (see ``_Validator``).
+    processes once there are more than a few (see ``_Validator``). ``ignores`` are the repository's
+    environments' ignored paths: the cache then holds the shape hashes the next plan compares.
     """
-    with _Validator(workers) as validator:
+    with _Validator(workers, tuple(ignores)) as validator:
         return _plan_files(root, flows, known, validator)
 
 
@@ -154,8 +159,9 @@ class _Validator:
 
     _IN_PROCESS = 8
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, ignores: tuple[tuple[str, ...], ...] = ()) -> None:
         self._workers = workers
+        self._ignores = ignores
         self._checked = 0
         self._pool: ProcessPoolExecutor | None = None
         self._queued: deque[Future[tuple[list[Problem], bool]]] = deque()
@@ -165,14 +171,14 @@ class _Validator:
     ) -> Callable[[], list[Problem]]:
         self._checked += 1
         if self._workers <= 1 or self._checked <= self._IN_PROCESS:
-            return _found(*_check(text, rel, key, document))
+            return _found(*_check(text, rel, key, document, self._ignores))
         if self._pool is None:
             # spawn, not fork: this process runs the HTTP client's threads.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_check_in_worker, text, rel, key, document)
+        future = self._pool.submit(_check_in_worker, text, rel, key, document, self._ignores)
         self._queued.append(future)
 
         def outcome() -> list[Problem]:
@@ -189,6 +195,9 @@ class _Validator:
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_Ignores = tuple[tuple[str, ...], ...]
 
 
 def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) -> bool:
@@ -209,26 +218,33 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
 
 
 def _check_in_worker(
-    text: str, rel: str, key: str, document: dict[str, Any]
+    text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
 ) -> tuple[list[Problem], bool]:
     """``_check`` in a worker process: a refusal comes back as data, since ValidationError does
     not survive pickling."""
     try:
-        return _check(text, rel, key, document), False
+        return _check(text, rel, key, document, ignores), False
     except ValidationError as exc:
         return exc.problems, True
 
 
-def _check(text: str, rel: str, key: str, document: dict[str, Any]) -> list[Problem]:
+def _check(
+    text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
+) -> list[Problem]:
     """Problems of the file ``text`` (rendered from ``document``); none when the same bytes were
     validated before. A valid file is remembered in the parse cache."""
     blob = vcs.blob_id(text.encode("utf-8"))
     known = parse_cache.load_digest(blob)
     if known is not None and known.key == key:  # these very bytes were validated before
-        if not known.canonical:
-            parse_cache.save_digest(blob, dataclasses.replace(known, canonical=True))
+        missing = [paths for paths in ignores if ignore_key(paths) not in known.shape_hashes]
+        if missing or not known.canonical:
+            shapes = {ignore_key(paths): shape_hash(document, paths) for paths in missing}
+            shapes.update(known.shape_hashes)
+            parse_cache.save_digest(
+                blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
+            )
         return []
     problems = check_flow(document_from_data(document, text, f"{rel} (from the tenant)"), key)
     if not problems:
-        parse_cache.remember(blob, document, digest(document, canonical=True))
+        parse_cache.remember(blob, document, digest(document, canonical=True, ignores=ignores))
     return problems

@@ -145,7 +145,11 @@ def test_kept_destination_value_survives_later_git_changes(flow: dict[str, Any])
     assert after == {**after, "syncer.io/value.ALERT_THRESHOLD_SYSTOLIC": '"140"'}  # the old record
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
 @given(careflows())
 def test_plan_of_x_x_x_is_empty_and_quick(document: dict[str, Any]) -> None:
     assert diff(document, document) == []
@@ -158,7 +162,11 @@ def test_plan_of_x_x_x_is_empty_and_quick(document: dict[str, Any]) -> None:
     assert live["annotations"][ANN_LAST_APPLIED_HASH] == plan.desired_hash
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
 @given(careflows())
 def test_no_concealed_value_reaches_any_rendering(document: dict[str, Any]) -> None:
     planted = copy.deepcopy(document)

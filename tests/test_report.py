@@ -422,7 +422,9 @@ def test_changes_named_by_title_with_excerpts_and_small_diff() -> None:
     text = render_environment_markdown(_plans()[0])
     assert "Track *Main* → step *Intake*: title changed: “Intake” → “Intake &amp; consent”" in text
     assert "  ```diff\n   Hello {{data_point:name}},\n  -your next check is due.\n" in text
-    assert text.count("Layout (cosmetic, never a blocker):") == 2  # one line per flow, the cosmetic-only flow included
+    assert (
+        text.count("Layout (cosmetic, never a blocker):") == 2
+    )  # one line per flow, the cosmetic-only flow included
 
 
 def test_cosmetic_only_update_is_one_line() -> None:

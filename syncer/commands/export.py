@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
         ids = [str(s["definition_id"]) for s in wanted]
         # Streamed: each flow is rendered and checked while the next ones are being fetched.
         with status(f"reading {len(ids)} flow(s) from {env.name}"), tenant.iter_flows(ids) as flows:
-            texts, result = plan_files(ws.root, flows, known, workers=os.cpu_count() or 1)
+            ignores = [e.ignore for e in ws.environments.values() if e.ignore]
+            workers = os.cpu_count() or 1
+            texts, result = plan_files(ws.root, flows, known, workers, ignores)
     live_ids = {str(s["definition_id"]) for s in summaries}
     if not args.flow:
         result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
