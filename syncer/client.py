@@ -7,9 +7,7 @@ values, so they never appear in a message or a log line, and secrets echoed back
 
 from __future__ import annotations
 
-import email.utils
 import functools
-import itertools
 import json
 import logging
 import os
@@ -17,17 +15,26 @@ import random
 import ssl
 import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
 from syncer import __version__, errors, model
+from syncer.tenant_api import (
+    Call,
+    ClientStats,
+    FlowStream,
+    Tenant,
+    concealed_values,
+    list_items,
+    problem_text,
+    retry_after,
+)
+
+__all__ = ["ClientStats", "FlowStream", "Tenant", "TenantClient", "client_for"]
 
 log = logging.getLogger(__name__)
 
@@ -40,73 +47,6 @@ _FLOW = "/v1/care-flows/{id}"
 _BEFORE_SEND = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures where the tenant may have received (and applied) the request.
 _MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-
-
-class Tenant(Protocol):
-    """What the reconciler needs from a tenant; a vendor adapter can implement it later."""
-
-    environment: str
-
-    def tenant(self) -> dict[str, Any]: ...
-    def put_identifier_systems(self, items: list[dict[str, str]]) -> dict[str, Any]: ...
-    def list_flows(self) -> list[dict[str, Any]]: ...
-    def get_flow(self, definition_id: str) -> dict[str, Any]: ...
-    def get_flows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
-    def iter_flows(self, ids: Sequence[str]) -> FlowStream: ...
-    def put_flow(
-        self,
-        definition_id: str,
-        definition: dict[str, Any],
-        *,
-        annotations: dict[str, str] | None = None,
-        if_match: int | None = None,
-        create: bool = False,
-        edit_source: str = "syncer",
-        hotfix: bool = False,
-    ) -> dict[str, Any]: ...
-    def delete_flow(self, definition_id: str, if_match: int) -> None: ...
-    def publish(self, definition_id: str, notes: str | None = None) -> dict[str, Any]: ...
-    def versions(self, definition_id: str) -> list[dict[str, Any]]: ...
-    def history(self, definition_id: str) -> list[dict[str, Any]]: ...
-    def history_revision(self, definition_id: str, revision: int) -> dict[str, Any]: ...
-    def healthz(self) -> dict[str, Any]: ...
-    def close(self) -> None: ...
-
-
-@dataclass
-class ClientStats:
-    """Counters for tests and benchmarks; every attempt on the wire counts, retries included."""
-
-    requests: int = 0
-    retries: int = 0
-    bytes_sent: int = 0  # request body bytes
-    bytes_received: int = 0  # response bytes as downloaded
-    not_modified: int = 0  # 304 answers: reads the ETag saved
-    by_route: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path template)
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One logical API call: everything a retry decision or an error message needs."""
-
-    method: str
-    template: str
-    flow: str | None = None
-    scope: str = "read"
-    body: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    idempotent: bool = True
-    secrets: tuple[str, ...] = ()
-    revision: int | None = None
-
-    @property
-    def path(self) -> str:
-        # Quoted so that an id can never walk to another path ("/", "?", "#"); httpx would still
-        # collapse a "." or ".." segment, so those are no ids at all.
-        if "{id}" in self.template and not (self.flow or "").strip("."):
-            raise ValueError(f"not a care-flow definition id: {self.flow!r}")
-        path = self.template.replace("{id}", quote(self.flow or "", safe=""))
-        return path.replace("{revision}", str(self.revision))
 
 
 class TenantClient:
@@ -176,23 +116,21 @@ class TenantClient:
 
     def healthz(self) -> dict[str, Any]:
         """The tenant's liveness answer."""
-        return self._object(_Call("GET", "/healthz"))
+        return self._object(Call("GET", "/healthz"))
 
     def tenant(self) -> dict[str, Any]:
         """``{name, kind, region, identifier_systems}``."""
-        return self._object(_Call("GET", "/v1/tenant"))
+        return self._object(Call("GET", "/v1/tenant"))
 
     def put_identifier_systems(self, items: list[dict[str, str]]) -> dict[str, Any]:
         """Replace the tenant's identifier systems (scope ``admin``)."""
-        return self._object(
-            _Call("PUT", "/v1/tenant/identifier-systems", scope="admin", body=items)
-        )
+        return self._object(Call("PUT", "/v1/tenant/identifier-systems", scope="admin", body=items))
 
     def list_flows(self) -> list[dict[str, Any]]:
         """Every flow's summary; a 304 on the remembered ETag returns the remembered items."""
         with self._lock:
             cached = self._list_cache
-        call = _Call("GET", _FLOWS, headers={"If-None-Match": cached[0]} if cached else {})
+        call = Call("GET", _FLOWS, headers={"If-None-Match": cached[0]} if cached else {})
         response = self._request(call)
         if response.status_code == 304 and cached:
             return [dict(item) for item in cached[1]]
@@ -206,7 +144,7 @@ class TenantClient:
 
     def get_flow(self, definition_id: str) -> dict[str, Any]:
         """The flow's summary plus ``definition``; ``revision`` is always an int."""
-        call = _Call("GET", _FLOW, flow=definition_id)
+        call = Call("GET", _FLOW, flow=definition_id)
         response = self._request(call)
         return self._with_revision(self._object(call, response), response, call)
 
@@ -255,9 +193,9 @@ class TenantClient:
         body: dict[str, Any] = {"definition": definition}
         if annotations is not None:
             body["annotations"] = annotations
-        call = _Call(
+        call = Call(
             "PUT", _FLOW, flow=definition_id, scope="write", body=body, headers=headers,
-            secrets=_secrets(definition),
+            secrets=concealed_values(definition),
         )  # fmt: skip
         response = self._request(call)
         return self._with_revision(self._object(call, response), response, call)
@@ -265,7 +203,7 @@ class TenantClient:
     def delete_flow(self, definition_id: str, if_match: int) -> None:
         """Delete a flow, conditional on its revision (syncer itself never deletes; tests do)."""
         headers = {"If-Match": f'"{if_match}"'}
-        self._request(_Call("DELETE", _FLOW, flow=definition_id, scope="admin", headers=headers))
+        self._request(Call("DELETE", _FLOW, flow=definition_id, scope="admin", headers=headers))
 
     def publish(self, definition_id: str, notes: str | None = None) -> dict[str, Any]:
         """Publish the working version: ``{version, release_id, published_at, notes}``.
@@ -275,39 +213,39 @@ class TenantClient:
         """
         body = {"notes": notes} if notes is not None else {}
         template = _FLOW + "/publish"
-        call = _Call("POST", template, definition_id, "publish", body, idempotent=False)
+        call = Call("POST", template, definition_id, "publish", body, idempotent=False)
         return self._object(call)
 
     def versions(self, definition_id: str) -> list[dict[str, Any]]:
         """The published versions of a flow."""
-        return self._list(_Call("GET", _FLOW + "/versions", flow=definition_id))
+        return self._list(Call("GET", _FLOW + "/versions", flow=definition_id))
 
     def history(self, definition_id: str) -> list[dict[str, Any]]:
         """``[{revision, at, user, edit_source, hotfix, content_hash}]``, newest first."""
-        return self._list(_Call("GET", _FLOW + "/history", flow=definition_id))
+        return self._list(Call("GET", _FLOW + "/history", flow=definition_id))
 
     def history_revision(self, definition_id: str, revision: int) -> dict[str, Any]:
         """One revision's definition (concealed values withheld)."""
-        call = _Call("GET", _FLOW + "/history/{revision}", flow=definition_id, revision=revision)
+        call = Call("GET", _FLOW + "/history/{revision}", flow=definition_id, revision=revision)
         return self._object(call)
 
     # --- transport, retries, translation ---
 
-    def _object(self, call: _Call, response: httpx.Response | None = None) -> dict[str, Any]:
+    def _object(self, call: Call, response: httpx.Response | None = None) -> dict[str, Any]:
         response = self._request(call) if response is None else response
         body = self._parse(response, call)
         if not isinstance(body, dict):
             raise self._bad_answer(call, response, "JSON that is not an object")
         return body
 
-    def _list(self, call: _Call, response: httpx.Response | None = None) -> list[dict[str, Any]]:
+    def _list(self, call: Call, response: httpx.Response | None = None) -> list[dict[str, Any]]:
         response = self._request(call) if response is None else response
-        items = _items(self._parse(response, call))
+        items = list_items(self._parse(response, call))
         if items is None:
             raise self._bad_answer(call, response, "JSON that is not a list")
         return items
 
-    def _request(self, call: _Call) -> httpx.Response:
+    def _request(self, call: Call) -> httpx.Response:
         # Why retrying a PUT or DELETE is safe: every write is conditional (If-Match / If-None-Match).
         # If an attempt was applied but its answer was lost (reset, timeout, a proxy's 502), the
         # retry meets a moved revision and gets 412, which surfaces as PreconditionFailed; the
@@ -335,7 +273,7 @@ class TenantClient:
                 return response
             raise self._translate(call, response, attempt + 1)
 
-    def _send_once(self, call: _Call) -> httpx.Response:
+    def _send_once(self, call: Call) -> httpx.Response:
         content = b"" if call.body is None else json.dumps(call.body, ensure_ascii=False).encode()
         headers = dict(call.headers)
         if call.body is not None:
@@ -351,8 +289,8 @@ class TenantClient:
             self.stats.not_modified += response.status_code == 304
         return response
 
-    def _wait(self, call: _Call, attempt: int, response: httpx.Response | None, why: str) -> None:
-        delay = _retry_after(response, self.max_retry_after) if response is not None else None
+    def _wait(self, call: Call, attempt: int, response: httpx.Response | None, why: str) -> None:
+        delay = retry_after(response, self.max_retry_after) if response is not None else None
         if delay is None:
             # Full jitter: many syncer processes retrying one tenant do not stampede in step.
             delay = self._random.uniform(0, min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1)))
@@ -364,7 +302,7 @@ class TenantClient:
         )  # fmt: skip
         self._sleep(delay)
 
-    def _parse(self, response: httpx.Response, call: _Call) -> Any:
+    def _parse(self, response: httpx.Response, call: Call) -> Any:
         if response.status_code == 204:
             return {}
         try:
@@ -373,7 +311,7 @@ class TenantClient:
             raise self._bad_answer(call, response, "something that is not JSON") from None
 
     def _with_revision(
-        self, flow: dict[str, Any], response: httpx.Response, call: _Call
+        self, flow: dict[str, Any], response: httpx.Response, call: Call
     ) -> dict[str, Any]:
         revision = flow.get("revision", response.headers.get("ETag", "").strip('W/"') or None)
         try:
@@ -382,7 +320,7 @@ class TenantClient:
             raise self._bad_answer(call, response, "a flow without a revision") from None
         return flow
 
-    def _bad_answer(self, call: _Call, response: httpx.Response, what: str) -> errors.TenantError:
+    def _bad_answer(self, call: Call, response: httpx.Response, what: str) -> errors.TenantError:
         kind = response.headers.get("content-type", "none")
         message = (
             f"{call.method} {call.path} answered with {what} (content-type {kind}); check that "
@@ -390,10 +328,8 @@ class TenantClient:
         )
         return self._error(call, message, response.status_code)
 
-    def _translate(
-        self, call: _Call, response: httpx.Response, attempts: int
-    ) -> errors.TenantError:
-        status, detail = response.status_code, _problem_text(response)
+    def _translate(self, call: Call, response: httpx.Response, attempts: int) -> errors.TenantError:
+        status, detail = response.status_code, problem_text(response)
         kind: type[errors.TenantError] = errors.TenantError
         if status in (401, 403):
             kind = errors.AuthError
@@ -428,7 +364,7 @@ class TenantClient:
             text = "the tenant refused the request"
         return self._error(call, f"{call.method} {call.path}: {text}{detail}", status, kind)
 
-    def _unreachable(self, call: _Call, exc: Exception, attempts: int) -> errors.TenantError:
+    def _unreachable(self, call: Call, exc: Exception, attempts: int) -> errors.TenantError:
         if isinstance(exc, httpx.TimeoutException):
             what = f"did not answer within {self._timeout:g}s"
         elif isinstance(exc, httpx.ConnectError):
@@ -444,7 +380,7 @@ class TenantClient:
 
     def _error(
         self,
-        call: _Call,
+        call: Call,
         message: str,
         status: int | None = None,
         kind: type[errors.TenantError] = errors.TenantError,
@@ -480,54 +416,6 @@ class TenantClient:
             log.warning("could not write the list cache %s: %s", self._cache_path, exc)
 
 
-class FlowStream:
-    """Flows fetched over a pool of ``workers`` threads, yielded in the order of ``ids``.
-
-    Requests start when the stream is made, a few times ``workers`` ahead of the consumer (so memory
-    stays bounded however many flows there are). The first failure is raised; closing the stream (or
-    leaving its ``with`` block) cancels the requests not yet started and waits for the running ones.
-    """
-
-    def __init__(
-        self, get: Callable[[str], dict[str, Any]], ids: Sequence[str], workers: int
-    ) -> None:
-        self._get = get
-        self._ids = iter(dict.fromkeys(ids))
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="syncer-get")
-        self._pending: deque[Future[dict[str, Any]]] = deque(
-            self._pool.submit(get, i) for i in itertools.islice(self._ids, 4 * workers)
-        )
-
-    def __iter__(self) -> FlowStream:
-        return self
-
-    def __next__(self) -> dict[str, Any]:
-        if not self._pending:
-            self.close()
-            raise StopIteration
-        future = self._pending.popleft()
-        following = next(self._ids, None)
-        if following is not None:
-            self._pending.append(self._pool.submit(self._get, following))
-        try:
-            return future.result()
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        for future in self._pending:
-            future.cancel()
-        self._pending.clear()
-        self._pool.shutdown(wait=True)
-
-    def __enter__(self) -> FlowStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
     """httpx's default context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once: loading the CA
@@ -545,56 +433,3 @@ def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
         )
     kw.setdefault("api_key_env", environment.api_key_env)
     return TenantClient(environment.name, environment.url, key.strip(), **kw)
-
-
-def _retry_after(response: httpx.Response, cap: float) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return min(max(seconds, 0.0), cap)
-
-
-def _problem_text(response: httpx.Response) -> str:
-    """``: detail`` plus one line per validation error, from an application/problem+json body."""
-    try:
-        problem = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return f" ({response.reason_phrase})" if response.reason_phrase else ""  # a proxy's page
-    if not isinstance(problem, dict):
-        return ""
-    text = str(problem.get("detail") or problem.get("title") or "")
-    lines = [f"; the tenant says: {text}" if text else ""]
-    for entry in problem.get("errors") or []:
-        if isinstance(entry, dict):
-            where = entry.get("path") or entry.get("pointer") or entry.get("loc") or "(flow)"
-            if isinstance(where, list):
-                where = ".".join(str(part) for part in where)
-            lines.append(f"\n  - {where}: {entry.get('message') or entry.get('detail') or entry}")
-        else:
-            lines.append(f"\n  - {entry}")
-    return "".join(lines)
-
-
-def _secrets(definition: dict[str, Any]) -> tuple[str, ...]:
-    """The concealed values a request body carries, so that no message can repeat them."""
-    concealed = (
-        item.get("value")
-        for _, item in model.iter_value_items(definition)
-        if item.get("concealed") and item.get("value") not in (None, "")
-    )
-    return tuple(sorted({str(value) for value in concealed}, key=len, reverse=True))
-
-
-def _items(body: Any) -> list[dict[str, Any]] | None:
-    """A list answer, bare or wrapped as ``{items: [...]}``; None when the shape is wrong."""
-    if isinstance(body, dict):
-        body = body.get("items")
-    return body if isinstance(body, list) else None
