@@ -82,7 +82,7 @@ def apply_plan(
     result = ApplyResult(env.name)
     for flow in plan.flows:
         intent = _intent(flow, options)
-        if intent == "refresh" and not annotations_stale(flow, _live_body(flow), env):
+        if intent == "refresh" and not annotations_stale(flow):
             continue
         if intent is None:
             if flow.status not in (Status.IN_SYNC,):
@@ -99,12 +99,6 @@ def apply_plan(
         if progress:
             progress(f"{env.name}: {flow.key} {outcome.action}")
     return result
-
-
-def _live_body(flow: FlowPlan) -> dict[str, object] | None:
-    if flow.live is None:
-        return None
-    return {"annotations": flow.live_annotations or {}, "revision": flow.live_revision}
 
 
 def _write(

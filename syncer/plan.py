@@ -291,16 +291,16 @@ def _needs_write(
     return False
 
 
-def annotations_stale(plan: FlowPlan, live: dict[str, Any] | None, env: Environment) -> bool:
+def annotations_stale(plan: FlowPlan) -> bool:
     """An in-sync flow whose annotations no longer describe it (e.g. after a backport merged)."""
-    if live is None or plan.desired is None:
+    if plan.live is None or plan.desired is None:
         return False
-    annotations = live.get("annotations") or {}
+    annotations = plan.live_annotations or {}
     if not is_managed(annotations):
         return True
     return annotations.get(ANN_LAST_APPLIED_HASH) != plan.desired_hash or annotations.get(
         ANN_APPLIED_REVISION
-    ) != str(live.get("revision"))
+    ) != str(plan.live_revision)
 
 
 def _orphaned(key: str, live: dict[str, Any]) -> FlowPlan:
