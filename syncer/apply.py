@@ -43,7 +43,7 @@ class ApplyResult:
 
 
 @dataclass(frozen=True)
-class Options:
+class ApplyOptions:
     adopt: bool = False
     overwrite: str | None = None  # the one flow key whose drift/conflict may be overwritten
     actor: str = "syncer"
@@ -54,7 +54,7 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _intent(plan: FlowPlan, options: Options) -> str | None:
+def _intent(plan: FlowPlan, options: ApplyOptions) -> str | None:
     """What to do with a flow: create, update, refresh (annotations only) or None (leave it)."""
     if options.only is not None and plan.key not in options.only:
         return None
@@ -75,7 +75,7 @@ def apply_plan(
     plan: EnvironmentPlan,
     env: Environment,
     client: TenantClient,
-    options: Options,
+    options: ApplyOptions,
     progress: Callable[[str], None] | None = None,
 ) -> ApplyResult:
     """Apply every flow of ``plan`` that may be written; report the others."""
@@ -105,7 +105,7 @@ def _write(
     flow: FlowPlan,
     env: Environment,
     client: TenantClient,
-    options: Options,
+    options: ApplyOptions,
     commit: str,
     intent: str,
     retried: bool = False,
@@ -138,13 +138,13 @@ def _write(
 
 
 def _reclassify(
-    flow: FlowPlan, env: Environment, client: TenantClient, options: Options, commit: str
+    flow: FlowPlan, env: Environment, client: TenantClient, options: ApplyOptions, commit: str
 ) -> FlowResult:
     """Someone wrote between plan and apply: read again and judge again; never overwrite."""
     live = client.get_flow(flow.definition_id)
     assert flow.desired is not None
     fresh = classify(flow.key, flow.desired, live, env, secret_available)
-    intent = _intent(fresh, Options(adopt=options.adopt, actor=options.actor))
+    intent = _intent(fresh, ApplyOptions(adopt=options.adopt, actor=options.actor))
     if fresh.status in (Status.CREATE, Status.UPDATE) and intent:
         return _write(fresh, env, client, options, commit, intent, retried=True)
     return FlowResult(

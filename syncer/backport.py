@@ -34,7 +34,7 @@ from .model import (
     iter_value_items,
 )
 from .report import GITHUB_LIMIT, render_environment_markdown
-from .safe_text import code_span
+from .report.safe_text import code_span
 from .validate import check_flow
 from .workspace import FLOWS_DIR, atomic_write
 from .yamlio import load_text

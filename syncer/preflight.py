@@ -69,7 +69,7 @@ def checklist(facts: FlowFacts) -> FlowChecklist:
         result.items.append(validation(definition, plan.key, facts.env.name))
     result.items.extend(identifier_systems(facts, definition or facts.git))
     if isinstance(definition, dict) and facts.live is not None:
-        result.items.extend(concealed_values(definition, facts.env))
+        result.items.extend(concealed_checks(definition, facts.env))
         compared = (facts.source_live or {}).get("definition")
         result.items.extend(environment_values(definition, facts.env, facts.source_name, compared))
         result.items.extend(api_endpoints(definition))
@@ -202,7 +202,7 @@ def _kind(ref: str) -> str:
     return "constant" if is_constant_ref(ref) else "extension setting"
 
 
-def concealed_values(definition: dict[str, Any], env: Environment) -> list[Item]:
+def concealed_checks(definition: dict[str, Any], env: Environment) -> list[Item]:
     """A concealed constant or setting blank in the destination blocks (judged by ``has_value``)."""
     items = []
     for ref, item in iter_value_items(definition):

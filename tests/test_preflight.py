@@ -20,7 +20,7 @@ from syncer.preflight import (
     FlowFacts,
     api_endpoints,
     checklist,
-    concealed_values,
+    concealed_checks,
     endpoint_from_constant,
     environment_values,
     identifier_systems,
@@ -154,7 +154,7 @@ def test_blank_concealed_values_block(make_flow: FlowMaker) -> None:
     for _ref, item in iter_value_items(flow):
         if item.get("concealed"):
             item["has_value"] = _ref == "EHR_API_KEY"
-    items = concealed_values(flow, _env(secrets={"elation.client_secret": "ELATION_SECRET"}))
+    items = concealed_checks(flow, _env(secrets={"elation.client_secret": "ELATION_SECRET"}))
     levels = _levels(items)
     assert levels == {"EHR_API_KEY": Level.PASS, "elation.client_secret": Level.BLOCK}
     blocked = next(i for i in items if i.level is Level.BLOCK)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..apply import ApplyResult, Options, apply_plan
+from ..apply import ApplyOptions, ApplyResult, apply_plan
 from ..errors import EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, RefusedError, UsageError
 from ..model import NEEDS_PERSON, WRITES, EnvironmentPlan, Role, Status
 from ._common import client, emit, in_parallel, plan_all, render, workspace
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if not _confirm(args, plans):
         print("nothing applied", file=sys.stderr)
         return EXIT_OK
-    options = Options(
+    options = ApplyOptions(
         adopt=args.adopt,
         overwrite=args.flow[0] if args.overwrite_drift else None,
         actor=_actor(),
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         def one(env: Any) -> ApplyResult:
             with client(env) as tenant:
                 env_only = only.get(env.name) if only is not None else None
-                opts = Options(options.adopt, options.overwrite, options.actor, env_only)
+                opts = ApplyOptions(options.adopt, options.overwrite, options.actor, env_only)
                 return apply_plan(by_env[env.name], env, tenant, opts, progress=step)
 
         results: list[ApplyResult] = in_parallel(envs, one)

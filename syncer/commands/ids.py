@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import EXIT_OK, ConfigError
 from ..model import Environment, Role
-from ..safe_text import code_span, flatten, md
+from ..report.safe_text import code_span, flatten, md
 from ..workspace import Workspace
 from ._common import client, emit, in_parallel, workspace
 

@@ -10,8 +10,9 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from .. import awell, awellio, model, validate, yamlio
-from ..awell_tables import ENCRYPTED_PREFIX
+from .. import awell, model, validate, yamlio
+from ..awell import folder as awellio
+from ..awell.tables import ENCRYPTED_PREFIX
 from ..errors import EXIT_ERROR, EXIT_OK, Problem, RefusedError, ValidationError
 
 

@@ -21,7 +21,7 @@ from ..plan import classify, is_managed
 from ..planner import plan_environment, secret_available
 from ..preflight import FlowFacts, checklist
 from ..preflight_items import LEVELS, FlowChecklist, Item, Level, count_levels
-from ..safe_text import code_span, flatten, md
+from ..report.safe_text import code_span, flatten, md
 from ..workspace import Workspace
 from ._common import client, color_enabled, emit, in_parallel, workspace
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import vcs
-from ..apply import ApplyResult, FlowResult, Options, apply_plan
+from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
 from ..errors import EXIT_ERROR, SyncError
 from ..model import Environment, EnvironmentPlan, Role
 from ..planner import plan_environment
@@ -46,7 +46,7 @@ def _once(args: argparse.Namespace) -> int:
             if not allowed:
                 result = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
                 return plan, result
-            return plan, apply_plan(plan, env, tenant, Options(actor=actor))
+            return plan, apply_plan(plan, env, tenant, ApplyOptions(actor=actor))
 
     try:
         pairs: list[tuple[EnvironmentPlan, ApplyResult]] = in_parallel(envs, one)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.apply import Options, apply_plan
+from syncer.apply import ApplyOptions, apply_plan
 from syncer.client import TenantClient
 from syncer.model import Status
 from syncer.planner import plan_environment
@@ -52,7 +52,7 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
     env = ws.environment("production-eu")
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
         assert {f.status for f in plan.flows} == {Status.IN_SYNC}
         assert result.writes() == 0
         assert _routes(client) == {("GET", "/v1/care-flows"): 1}
@@ -62,7 +62,7 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
     ws = Workspace(world.repo)
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
         assert result.writes() == 1
         assert _routes(client) == {
             ("GET", "/v1/care-flows"): 1,
@@ -72,7 +72,7 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
     ws = Workspace(world.repo)
     with world.client("production-eu") as client:  # and the next run is a no-op again
         plan = plan_environment(ws, env, client)
-        assert apply_plan(plan, env, client, Options()).writes() == 0
+        assert apply_plan(plan, env, client, ApplyOptions()).writes() == 0
         assert _routes(client) == {("GET", "/v1/care-flows"): 1}
 
 
@@ -86,7 +86,7 @@ def test_production_edit_between_plan_and_apply_is_never_overwritten(world: Land
         plan = plan_environment(ws, env, client)
         assert next(f for f in plan.flows if f.key == BP).status is Status.UPDATE
         world.edit("production-eu", BP, _retitle("Hotfix that raced the apply"), hotfix=True)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
     outcome = next(r for r in result.results if r.key == BP)
     assert outcome.action == "refused" and "conflict" in outcome.detail
     live = world.live("production-eu", BP)["definition"]
@@ -117,7 +117,7 @@ def test_tenant_failing_midway_leaves_flows_old_or_new_and_a_rerun_converges(
     url = world.tenants["production-eu"].url
     with TenantClient(env.name, url, key, retries=0, transport=_FailAfterWrites(1)) as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
     actions = [r.action for r in result.results]
     assert actions.count("created") == 1 and "failed" in actions
     with world.client("production-eu") as client:

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import Problem
-from .flow_checker import TOP_LEVEL_KINDS, Checker, display_name, items_of, strings_of, suggest
-from .flow_references import check_actions, check_components, check_placeholders
-from .yamlio import Document, JsonPath
+from ..errors import Problem
+from ..yamlio import Document, JsonPath
+from .checker import TOP_LEVEL_KINDS, Checker, display_name, items_of, strings_of, suggest
+from .references import check_actions, check_components, check_placeholders
 
 
 def check_meaning(doc: Document) -> tuple[list[Problem], list[Problem]]:

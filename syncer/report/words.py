@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import mermaid
-from .model import Change, Component, FlowPlan, LiveEdit, Status, iter_value_items
-from .safe_text import Style, flatten
+from ..model import Change, Component, FlowPlan, LiveEdit, Status, iter_value_items
+from .safe_text import CONTROL, Style, flatten
 
 EXCERPT_LIMIT = 80  # characters of a before/after value shown inline
 DIFF_LINES = 12  # lines of a multi-line diff shown
@@ -59,7 +58,7 @@ _CHILD_LISTS = (
 
 
 @dataclass(frozen=True)
-class Options:
+class RenderOptions:
     """How much detail to render; shortening switches these off one by one."""
 
     diagrams: bool = True
@@ -159,7 +158,7 @@ def _focus(before: Any, after: Any, limit: int) -> tuple[Any, Any]:
 def _diff(before: str, after: str) -> list[str]:
     lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
     # Inside a fence only control characters matter; indentation is kept, long lines are cut.
-    body = [mermaid.CONTROL.sub(" ", line)[:160].rstrip() for line in list(lines)[2:]]
+    body = [CONTROL.sub(" ", line)[:160].rstrip() for line in list(lines)[2:]]
     body = ["…" if line.startswith("@@") else line for line in body[1:]]  # the first is a @@
     if len(body) > DIFF_LINES:
         body = [*body[:DIFF_LINES], f"… {len(body) - DIFF_LINES} more lines"]
@@ -178,7 +177,9 @@ def _summary(value: Any, s: Style) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def describe_change(change: Change, s: Style, o: Options, refs: set[str]) -> tuple[str, list[str]]:
+def describe_change(
+    change: Change, s: Style, o: RenderOptions, refs: set[str]
+) -> tuple[str, list[str]]:
     """One change as a line, and diff lines to show under it (multi-line texts)."""
     where = _where(change, s)
     if change.cosmetic:
@@ -305,7 +306,7 @@ def change_sections(flow: FlowPlan) -> list[tuple[str, list[Change]]]:
     return [(titles.get(flow.status, "Changes on apply"), plain)]
 
 
-def capped(items: list[Any], o: Options) -> tuple[list[Any], int]:
+def capped(items: list[Any], o: RenderOptions) -> tuple[list[Any], int]:
     """The items to show under ``o.cap``, and how many were left out."""
     if o.cap is None or len(items) <= o.cap:
         return items, 0

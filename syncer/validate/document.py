@@ -12,10 +12,10 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import Problem
+from ..yamlio import Document, JsonPath
 from . import semantics
-from .errors import Problem
-from .schema_messages import quoted, schema_findings
-from .yamlio import Document, JsonPath
+from .schema import quoted, schema_findings
 
 
 def _empty(doc: Document, what: str) -> Problem:

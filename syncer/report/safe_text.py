@@ -9,9 +9,8 @@ name, a value, a command or a colour is written in Markdown or in a terminal.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-
-from . import mermaid
 
 TITLE_LIMIT = 100  # characters of a title or key shown anywhere
 # Parentheses and ``!`` are left alone: they only matter next to ``[``/``]``, which are escaped.
@@ -19,9 +18,17 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
 _ANSI = {"red": "31", "yellow": "33", "green": "32", "cyan": "36", "dim": "2", "bold": "1"}
 
 
+# Control, zero-width and bidi-override characters: they can hide or reorder text a reviewer reads.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def flatten(value: object, limit: int = TITLE_LIMIT) -> str:
-    """One line, no control or bidi characters, at most ``limit`` characters (``…`` marks a cut)."""
-    return mermaid.flatten(value, limit)
+    """One line, no control or bidi characters, at most ``limit`` characters (``…`` marks a cut).
+
+    Every user-typed text passes through here before any rendering places it.
+    """
+    text = " ".join(CONTROL.sub(" ", unicodedata.normalize("NFC", str(value))).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def html_text(value: object, limit: int = TITLE_LIMIT) -> str:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import awell_tables as t
-from .errors import Problem, ValidationError
+from ..errors import Problem, ValidationError
+from . import tables as t
 
 AwellExport = dict[str, list[dict[str, Any]]]  # folder → entries
 
@@ -91,12 +91,12 @@ class _Exporter:
             result.append((f"{where}[{item_id}]", item))
         return result
 
-    def emit(self, kind: t.Kind, payload: dict[str, Any]) -> None:
+    def emit(self, kind: t.ComponentTable, payload: dict[str, Any]) -> None:
         self.out[kind.folder].append({"type": kind.type, kind.payload: payload})
 
     def unflat(
         self,
-        kind: t.Kind,
+        kind: t.ComponentTable,
         item: dict[str, Any],
         where: str,
         extra: t.Pairs = (),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .model import EnvironmentPlan, FlowPlan, Status
-from .report_words import (
+from ..model import EnvironmentPlan, FlowPlan, Status
+from .safe_text import Style, flatten
+from .words import (
     CONCEALED,
     ORDER,
-    Options,
+    RenderOptions,
     change_sections,
     concealed_refs,
     consequence,
@@ -17,7 +18,6 @@ from .report_words import (
     raw_text,
     who_edited,
 )
-from .safe_text import Style, flatten
 
 _PAINT = {
     Status.CONFLICT: "red",
@@ -56,7 +56,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
 
 
 def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
-    o, refs = Options(diagrams=False), concealed_refs(flow)
+    o, refs = RenderOptions(diagrams=False), concealed_refs(flow)
     status = s.paint(f"{flow.status.value.upper():<10}", _PAINT[flow.status])
     badge = s.paint(" BREAKING", "red") if is_breaking(flow) else ""
     lines = [f"  {status}{flatten(flow.key)}  {s.name(flow.title)}{badge}"]

@@ -25,14 +25,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, Status
 from . import mermaid
-from .model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, Status
-from .report_text import render_text
-from .report_words import (
+from .safe_text import Style, code_span, html_text, md
+from .text import render_text
+from .words import (
     CAP,
     CONCEALED,
     ORDER,
-    Options,
+    RenderOptions,
     capped,
     change_sections,
     command_arg,
@@ -46,7 +47,6 @@ from .report_words import (
     raw_text,
     who_edited,
 )
-from .safe_text import Style, code_span, html_text, md
 
 __all__ = [
     "GITHUB_LIMIT",
@@ -63,15 +63,15 @@ GITHUB_LIMIT = 65536
 _NEEDS_PERSON = ORDER[:4]
 
 
-_SHORTENING: tuple[tuple[Options, str], ...] = (
-    (Options(diagrams=False), "diagrams omitted"),
-    (Options(diagrams=False, excerpts=False), "diagrams and long excerpts omitted"),
+_SHORTENING: tuple[tuple[RenderOptions, str], ...] = (
+    (RenderOptions(diagrams=False), "diagrams omitted"),
+    (RenderOptions(diagrams=False, excerpts=False), "diagrams and long excerpts omitted"),
     (
-        Options(diagrams=False, excerpts=False, collapse=True),
+        RenderOptions(diagrams=False, excerpts=False, collapse=True),
         "diagrams, long excerpts and the details of flows without drift or conflict omitted",
     ),
     (
-        Options(diagrams=False, excerpts=False, collapse=True, cap=CAP),
+        RenderOptions(diagrams=False, excerpts=False, collapse=True, cap=CAP),
         f"diagrams, long excerpts and details omitted, and every list cut to {CAP} items",
     ),
 )
@@ -124,9 +124,9 @@ def _redacted_json(plan: EnvironmentPlan) -> dict[str, Any]:
 # -- Markdown ---------------------------------------------------------------------------------------
 
 
-def _fit(render: Callable[[Options], str], limit: int) -> str:
+def _fit(render: Callable[[RenderOptions], str], limit: int) -> str:
     """Render in full, then shorten step by step until the text fits; say what was left out."""
-    text = render(Options())
+    text = render(RenderOptions())
     for options, what in _SHORTENING:
         if len(text) <= limit:
             return text
@@ -161,7 +161,7 @@ def _hard_truncate(text: str, limit: int) -> str:
 
 
 def _document(
-    marker: str, heading: str, plans: list[EnvironmentPlan], o: Options, budget: int
+    marker: str, heading: str, plans: list[EnvironmentPlan], o: RenderOptions, budget: int
 ) -> str:
     """The whole Markdown document. Rendering stops early once it is past ``budget`` characters:
     such a text is refused by ``_fit`` (or cut by ``_hard_truncate``) anyway."""
@@ -174,7 +174,7 @@ def _document(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_environment(plan: EnvironmentPlan, s: Style, o: Options, budget: int) -> list[str]:
+def _md_environment(plan: EnvironmentPlan, s: Style, o: RenderOptions, budget: int) -> list[str]:
     counts = plan.summary()
     commit = f" at Git commit {code_span(plan.git_commit[:12])}" if plan.git_commit else ""
     lines = [
@@ -220,7 +220,7 @@ def _headline(plan: EnvironmentPlan) -> str:
     return " ".join(parts)
 
 
-def _md_flow(flow: FlowPlan, environment: str, s: Style, o: Options) -> list[str]:
+def _md_flow(flow: FlowPlan, environment: str, s: Style, o: RenderOptions) -> list[str]:
     status = flow.status.value.replace("_", " ").capitalize()
     badge = " · breaking" if is_breaking(flow) else ""
     name = f"{s.name(flow.title)} ({code_span(flow.key)})" if flow.title else code_span(flow.key)
@@ -261,7 +261,7 @@ def _md_list(
     heading: str,
     changes: list[Change],
     s: Style,
-    o: Options,
+    o: RenderOptions,
     refs: set[str],
     breaking: bool = False,
 ) -> list[str]:
@@ -284,7 +284,7 @@ def _md_list(
     return [*lines, ""]
 
 
-def _md_constants(decisions: list[ConstantDecision], s: Style, o: Options) -> list[str]:
+def _md_constants(decisions: list[ConstantDecision], s: Style, o: RenderOptions) -> list[str]:
     if not decisions:
         return []
     if o.collapse:

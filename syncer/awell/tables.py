@@ -47,7 +47,7 @@ def rename(data: Mapping[str, Any], table: Pairs) -> tuple[dict[str, Any], list[
 
 
 @dataclass(frozen=True)
-class Kind:
+class ComponentTable:
     """One Awell component type: its file, the key that wraps each entry, and how its fields map."""
 
     folder: str  # the export folder and file name: <folder>/<folder>.json
@@ -67,55 +67,55 @@ class Kind:
         return frozenset({"_key", "definition_id"}) | own | self.structural | self.volatile
 
 
-PATHWAY = Kind("pathways", "pathway", "pathway", pairs("title", "description", "team_id"))
-SETTINGS = Kind(
+PATHWAY = ComponentTable("pathways", "pathway", "pathway", pairs("title", "description", "team_id"))
+SETTINGS = ComponentTable(
     "settings",
     "settings",
     "pathway_settings",
     pairs("reminders"),
     structural=frozenset({"plugins", "constants"}),
 )
-STAKEHOLDER = Kind(
+STAKEHOLDER = ComponentTable(
     "stakeholders", "stakeholder", "stakeholder", pairs("label", "clinical_app_role")
 )
-LABEL = Kind("labels", "label", "label", pairs("color", "text"))
-TRACK = Kind(
+LABEL = ComponentTable("labels", "label", "label", pairs("color", "text"))
+TRACK = ComponentTable(
     "tracks",
     "track",
     "track",
     pairs("title", "key"),
     structural=frozenset({"start_coordinates", "end_coordinates"}),
 )
-STEP = Kind(
+STEP = ComponentTable(
     "steps",
     "step",
     "step",
     pairs("title", "key", "label_definition_ids", "documentation"),
     structural=frozenset({"type", "action_definition_ids", "track_definition_id", "coordinates"}),
 )
-ACTION = Kind(
+ACTION = ComponentTable(
     "actions",
     "action",
     "action",
     pairs("title", "type", "stakeholder_definition_ids", "location_definition_ids"),
     structural=frozenset({"step_definition_id"}),
 )
-TRANSITION = Kind(
+TRANSITION = ComponentTable(
     "transitions",
     "transition",
     "transition",
     pairs("origin", "destination", "rule_definition_id", "timing_definition_id", "default"),
 )
-RULE = Kind("rules", "rule", "rule", pairs("conditions", "boolean_operator"))
-TRIGGER = Kind(
+RULE = ComponentTable("rules", "rule", "rule", pairs("conditions", "boolean_operator"))
+TRIGGER = ComponentTable(
     "triggers",
     "trigger",
     "trigger",
     pairs("settings", "timer"),
     structural=frozenset({"pathway_id", "target_id", "target_type"}),
 )
-TIMING = Kind("timings", "timing", "timing", pairs("delay"))
-DATA_POINT_DEFINITION = Kind(
+TIMING = ComponentTable("timings", "timing", "timing", pairs("delay"))
+DATA_POINT_DEFINITION = ComponentTable(
     "data_point_definitions",
     "data_point_definition",
     "data_point_definition",
@@ -133,7 +133,7 @@ DATA_POINT_DEFINITION = Kind(
         "range",
     ),
 )
-DYNAMIC_VARIABLE = Kind(
+DYNAMIC_VARIABLE = ComponentTable(
     "dynamic_variables",
     "dynamic_variable",
     "dynamic_variable",
@@ -141,7 +141,7 @@ DYNAMIC_VARIABLE = Kind(
         "transformations", "data_point_definition_id", "data_point_property", "fallback", "label"
     ),
 )
-FORM = Kind(
+FORM = ComponentTable(
     "forms",
     "form",
     "form",
@@ -149,7 +149,7 @@ FORM = Kind(
     structural=frozenset({"question_definition_ids"}),
     volatile=VOLATILE | {"user_id"},  # the editor who created the form
 )
-QUESTION = Kind(
+QUESTION = ComponentTable(
     "questions",
     "question",
     "question",
@@ -166,7 +166,7 @@ QUESTION = Kind(
     ),
     structural=frozenset({"form_definition_id"}),
 )
-MESSAGE = Kind(
+MESSAGE = ComponentTable(
     "messages",
     "message",
     "message",
@@ -180,10 +180,10 @@ MESSAGE = Kind(
         "constant_ids",
     ),
 )
-CLINICAL_NOTE = Kind(
+CLINICAL_NOTE = ComponentTable(
     "clinical_notes", "clinical_note", "clinical_note", pairs("narratives", "context")
 )
-EXTENSION_WEBHOOK = Kind(
+EXTENSION_WEBHOOK = ComponentTable(
     "extension_webhooks",
     "extension_webhook",
     "extension_webhook",
@@ -191,7 +191,7 @@ EXTENSION_WEBHOOK = Kind(
     structural=frozenset({"pathway_definition_id"}),
 )
 
-KINDS: tuple[Kind, ...] = (
+KINDS: tuple[ComponentTable, ...] = (
     PATHWAY,
     SETTINGS,
     STAKEHOLDER,
@@ -211,12 +211,12 @@ KINDS: tuple[Kind, ...] = (
     CLINICAL_NOTE,
     EXTENSION_WEBHOOK,
 )
-KIND_BY_FOLDER: dict[str, Kind] = {kind.folder: kind for kind in KINDS}
-KIND_BY_TYPE: dict[str, Kind] = {kind.type: kind for kind in KINDS}
+KIND_BY_FOLDER: dict[str, ComponentTable] = {kind.folder: kind for kind in KINDS}
+KIND_BY_TYPE: dict[str, ComponentTable] = {kind.type: kind for kind in KINDS}
 REQUIRED_FOLDERS: tuple[str, ...] = (PATHWAY.folder, SETTINGS.folder)
 
 # Components that are nested elsewhere in the canonical file, and where their list lives in ``spec``.
-TOP_LEVEL_LISTS: tuple[tuple[Kind, str], ...] = (
+TOP_LEVEL_LISTS: tuple[tuple[ComponentTable, str], ...] = (
     (STAKEHOLDER, "stakeholders"),
     (LABEL, "labels"),
     (RULE, "rules"),

@@ -26,11 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import awell_tables as t
-from .awell_import import UNKNOWN_HINT, Entries, Importer, Issues
-from .canonical import canonicalize
-from .errors import UsageError
-from .model import API_VERSION, CONSTANT_KEY_PATTERN, FLOW_KEY_PATTERN, FLOW_KIND
+from ..canonical import canonicalize
+from ..errors import UsageError
+from ..model import API_VERSION, CONSTANT_KEY_PATTERN, FLOW_KEY_PATTERN, FLOW_KIND
+from . import tables as t
+from .inbound import UNKNOWN_HINT, Entries, Importer, Issues
 
 
 @dataclass
@@ -156,7 +156,9 @@ def _unwrap(components: Mapping[str, Any], issues: Issues) -> dict[str, Entries]
     return entries
 
 
-def _unwrap_entry(kind: t.Kind, index: int, entry: Any, into: Entries, issues: Issues) -> None:
+def _unwrap_entry(
+    kind: t.ComponentTable, index: int, entry: Any, into: Entries, issues: Issues
+) -> None:
     if not isinstance(entry, dict):
         issues.add(kind.file, f"entry {index}", "is not a JSON object.")
         return

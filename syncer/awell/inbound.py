@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import awell_tables as t
-from .errors import Problem, ValidationError
+from ..errors import Problem, ValidationError
+from . import tables as t
 
 Entries = dict[str, dict[str, Any]]  # _key -> component, in file order
 
@@ -34,7 +34,9 @@ class Issues:
             Problem(path, f"{subject}: {message}" if subject else message, hint=hint)
         )
 
-    def component(self, kind: t.Kind, key: str, message: str, hint: str | None = None) -> None:
+    def component(
+        self, kind: t.ComponentTable, key: str, message: str, hint: str | None = None
+    ) -> None:
         self.add(kind.file, f"{kind.type} `{key}`", message, hint)
 
     def raise_if_any(self) -> None:
@@ -52,7 +54,7 @@ class Importer:
         self.pathway_id = next(iter(entries[t.PATHWAY.type]))
 
     def flat(
-        self, kind: t.Kind, key: str, payload: dict[str, Any], extra: t.Pairs = ()
+        self, kind: t.ComponentTable, key: str, payload: dict[str, Any], extra: t.Pairs = ()
     ) -> dict[str, Any]:
         """The component's plain fields, renamed, with ``id`` first; unknown fields are reported."""
         data, _ = t.rename(payload, kind.fields + extra)
@@ -167,7 +169,7 @@ class Importer:
 
     def children(
         self,
-        kind: t.Kind,
+        kind: t.ComponentTable,
         key: str,
         field: str,
         ids: Any,
@@ -196,7 +198,7 @@ class Importer:
 
     def unplaced(
         self,
-        kind: t.Kind,
+        kind: t.ComponentTable,
         parent: str,
         children: dict[str, tuple[str, dict[str, Any]]],
         placed: set[str],
@@ -289,7 +291,9 @@ class Importer:
             result.append(self.flat(t.EXTENSION_WEBHOOK, key, payload))
         return result
 
-    def same_flow(self, kind: t.Kind, key: str, payload: dict[str, Any], field: str) -> None:
+    def same_flow(
+        self, kind: t.ComponentTable, key: str, payload: dict[str, Any], field: str
+    ) -> None:
         """A component naming its care flow must name this one; the name is then implied."""
         if field in payload and payload[field] != self.pathway_id:
             self.issues.component(

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem
-from .yamlio import Document, JsonPath
+from ..errors import Problem
+from ..yamlio import Document, JsonPath
 
 # Component lists: spec field -> the kind named in messages. All share one id namespace, except data point
 # definitions (a form question and its data point carry the same id by design).

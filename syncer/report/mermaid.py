@@ -13,11 +13,11 @@ from component ids by keeping only ``[A-Za-z0-9_]``, never from titles.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from .model import Change, FlowPlan, Status
+from ..model import Change, FlowPlan, Status
+from .safe_text import flatten
 
 LABEL_LIMIT = 60
 
@@ -70,19 +70,6 @@ CLASS_DEFS = (
 )
 _MARKS = {"added": " (new)", "changed": " (changed)", "removed": " (removed)", "": ""}
 _START, _END = "track_start", "track_end"
-
-
-# Control, zero-width and bidi-override characters: they can hide or reorder text a reviewer reads.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def flatten(value: object, limit: int) -> str:
-    """One line, no control or bidi characters, at most ``limit`` characters (``…`` marks a cut).
-
-    Shared with the report renderers: every user-typed text passes through here first.
-    """
-    text = " ".join(CONTROL.sub(" ", unicodedata.normalize("NFC", str(value))).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def label(text: object, limit: int = LABEL_LIMIT) -> str:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .document_check import check_environment, check_flow
-from .errors import ConfigError
-from .model import Environment, Role, Window
-from .repository_check import RepositoryCheck, check_repository, is_flow_key, validate_repository
-from .schema_messages import Kind, schema_problems
+from ..errors import ConfigError
+from ..model import Environment, Role, Window
+from .document import check_environment, check_flow
+from .repository import RepositoryCheck, check_repository, is_flow_key, validate_repository
+from .schema import SchemaKind, schema_problems
 
 __all__ = [
-    "Kind",
     "RepositoryCheck",
+    "SchemaKind",
     "check_environment",
     "check_flow",
     "check_repository",

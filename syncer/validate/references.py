@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .flow_checker import Checker, display_name, items_of, strings_of, suggest
-from .yamlio import JsonPath
+from ..yamlio import JsonPath
+from .checker import Checker, display_name, items_of, strings_of, suggest
 
 _CONSTANT = re.compile(r"\{\{\s*constants\.([^{}\s]*)\s*\}\}")
 _DATA_POINT = re.compile(r"(?<!\{)\{\{\s*data_point:([^{}\s]*)\s*\}\}")

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .document_check import check_environment, check_flow
-from .errors import Problem, ValidationError
-from .flow_checker import suggest
-from .model import FLOW_KEY_PATTERN, iter_value_items
-from .schema_messages import FLOW_KEY_HINT
-from .yamlio import Document, JsonPath
+from .. import yamlio
+from ..errors import Problem, ValidationError
+from ..model import FLOW_KEY_PATTERN, iter_value_items
+from ..yamlio import Document, JsonPath
+from .checker import suggest
+from .document import check_environment, check_flow
+from .schema import FLOW_KEY_HINT
 
 
 @dataclass

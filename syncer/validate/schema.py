@@ -18,9 +18,9 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema import ValidationError as SchemaError
 
-from .yamlio import JsonPath
+from ..yamlio import JsonPath
 
-Kind = Literal["careflow", "environment"]
+SchemaKind = Literal["careflow", "environment"]
 SCHEMA_FILES = {"careflow": "careflow.v1.schema.json", "environment": "environment.v1.schema.json"}
 
 _SLUG = "^[a-z0-9][a-z0-9-]{0,62}$"
@@ -57,12 +57,12 @@ class Finding:
 
 
 @cache
-def _validator(kind: Kind) -> Draft202012Validator:
+def _validator(kind: SchemaKind) -> Draft202012Validator:
     text = resources.files("syncer.schemas").joinpath(SCHEMA_FILES[kind]).read_text("utf-8")
     return Draft202012Validator(json.loads(text))
 
 
-def schema_problems(data: Any, kind: Kind) -> list[tuple[tuple[str | int, ...], str]]:
+def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, ...], str]]:
     """Every JSON Schema violation of ``data`` as ``(path, message)``, in document order."""
     return [
         (f.path, f"{f.message} {f.hint}" if f.hint else f.message)
@@ -70,7 +70,7 @@ def schema_problems(data: Any, kind: Kind) -> list[tuple[tuple[str | int, ...], 
     ]
 
 
-def schema_findings(data: Any, kind: Kind) -> list[Finding]:
+def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
     """Every JSON Schema violation of ``data``, in document order, each described once."""
     errors = sorted(
         _validator(kind).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import awell_tables as t
-from .errors import Problem, ValidationError
-from .yamlio import read_text
+from ..errors import Problem, ValidationError
+from ..yamlio import read_text
+from . import tables as t
 
 
 @dataclass
