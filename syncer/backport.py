@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import diff, vcs
+from . import vcs
 from .canonical import canonicalize, without_layout
 from .errors import GitError, ValidationError
 from .exporter import render_flow, to_file_form
@@ -33,6 +33,7 @@ from .model import (
     is_constant_ref,
     iter_value_items,
 )
+from .plan import diff
 from .report import GITHUB_LIMIT, render_environment_markdown
 from .report.safe_text import code_span
 from .validate import check_flow

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import parse_cache, vcs
+from . import vcs
 from .canonical import canonicalize, digest, fingerprint, ignore_key, shape_hash
 from .errors import Problem, ValidationError
 from .model import FLOW_KEY_PATTERN, flow_file_header, iter_value_items
 from .validate import check_flow
 from .workspace import FLOWS_DIR
+from .workspace import cache as parse_cache
 from .yamlio import decode, document_from_data, dump, load_text
 
 VOLATILE_KEYS = ("created", "last_updated")

@@ -10,7 +10,6 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import diff
 from .client import TenantClient
 from .collector import collector_paused
 from .model import (
@@ -30,6 +29,7 @@ from .plan import (
     Expected,
     classify,
     desired_for,
+    diff,
     expected_from_digest,
     is_managed,
     settled_by_summary,

@@ -17,7 +17,7 @@ from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
 from ..errors import EXIT_ERROR, SyncError
 from ..model import Environment, EnvironmentPlan, Role
 from ..planner import plan_environment
-from ..windows import writes_allowed
+from ..reconcile.windows import writes_allowed
 from ..workspace import Workspace
 from ._common import client, emit, in_parallel, render
 from .apply import _actor, print_results

@@ -12,9 +12,9 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import diff, report
+from .. import report
 from ..model import Change, EnvironmentPlan, Role
-from ..plan import desired_for
+from ..plan import desired_for, diff
 from ..workspace import Workspace
 from ._common import emit, plan_all, plan_exit_code, workspace
 

@@ -21,14 +21,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import parse_cache, vcs
-from .canonical import Digest, digest, ignore_key, shape_hash
-from .collector import collector_paused
-from .errors import ConfigError, Problem, ValidationError
-from .model import Environment, Role
-from .parse_cache import cache_dir
-from .validate import check_environment, check_flow, parse_environment
-from .yamlio import decode, load_text
+from .. import vcs
+from ..canonical import Digest, digest, ignore_key, shape_hash
+from ..collector import collector_paused
+from ..errors import ConfigError, Problem, ValidationError
+from ..model import Environment, Role
+from ..validate import check_environment, check_flow, parse_environment
+from ..yamlio import decode, load_text
+from . import cache as parse_cache
+from .cache import cache_dir
 
 FLOWS_DIR = "flows"
 ENVIRONMENTS_DIR = "environments"

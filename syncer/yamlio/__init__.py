@@ -32,8 +32,8 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from ..errors import Problem, ValidationError
 from . import emitter
-from .errors import Problem, ValidationError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH

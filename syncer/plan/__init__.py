@@ -21,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import diff
-from .canonical import Digest, ignore_key, layout_hash, plain_copy, shape_hash
-from .model import (
+from ..canonical import Digest, ignore_key, layout_hash, plain_copy, shape_hash
+from ..model import (
     ANN_APPLIED_AT,
     ANN_APPLIED_BY,
     ANN_APPLIED_REVISION,
@@ -45,6 +44,7 @@ from .model import (
     Status,
     iter_value_items,
 )
+from . import diff
 
 SecretCheck = Callable[[str], bool]  # is the secret source for this ref available?
 

@@ -1,0 +1,1 @@
+"""The reconciler: plan and apply every target environment, honouring windows and verify."""
