@@ -1,6 +1,6 @@
 """Carrying a Production hotfix back into Git (and Sandbox), and the one-time bootstrap copy.
 
-The pure part builds documents and texts; the one I/O helper, ``commit_on_branch``, drives ``vcs``.
+Pure: documents and texts (committing them on a branch is ``vcs.commit_on_branch``).
 What comes back from Production (docs/hotfixes.md says why):
 
 - Production's **shape**: every component, text, rule and label as it is live, and its **layout**
@@ -18,13 +18,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import vcs
-from .canonical import canonicalize, without_layout
-from .errors import GitError, ValidationError
-from .exporter import render_flow, to_file_form
+from .canonical import canonicalize, render_flow, to_file_form, without_layout
+from .errors import ValidationError
 from .model import (
     Change,
     EnvironmentPlan,
@@ -37,12 +34,10 @@ from .plan import diff
 from .report import GITHUB_LIMIT, render_environment_markdown
 from .report.safe_text import code_span
 from .validate import check_flow
-from .workspace import FLOWS_DIR, atomic_write
+from .workspace import FLOWS_DIR
 from .yamlio import load_text
 
 if TYPE_CHECKING:
-    import git
-
     from .github import GitHub
 
 BACKPORTABLE = frozenset({Status.DRIFT, Status.CONFLICT})
@@ -268,79 +263,6 @@ def merge_layout(base: Any, sandbox: Any, incoming: Any) -> dict[str, Any]:
             if node in target and old.get(node) != position:
                 target[node] = copy.deepcopy(position)
     return merged
-
-
-# -- Git ----------------------------------------------------------------------------------------------
-
-
-def commit_on_branch(
-    repo: git.Repo, root: Path, branch: str, start: str, rel: str, text: str, message: str
-) -> str | None:
-    """Commit ``text`` as ``rel`` on ``branch`` (created from ``start`` unless it exists), then go
-    back to where the work tree was. Returns the new commit, or None when the file was already so."""
-    original = vcs.current_branch(repo) or vcs.head_commit(repo)
-    if original is None:
-        raise GitError("the repository has no commit yet; commit the flows first.")
-    if vcs.branch_exists(repo, branch):
-        vcs.checkout(repo, branch)
-    else:
-        vcs.checkout_new_branch(repo, branch, start)
-    written = False
-    try:
-        path = root / rel
-        if path.is_file() and path.read_text("utf-8") == text:
-            return None
-        atomic_write(path, text)
-        written = True
-        sha = vcs.commit(repo, [rel], message)
-        written = False
-        return sha
-    finally:
-        if written:  # the commit failed: put the branch's file back so checkout can leave cleanly
-            _restore(repo, root, rel)
-        vcs.checkout(repo, original)
-
-
-def branch_holds(repo: git.Repo, branch: str, rel: str, text: str) -> bool:
-    """True when ``branch`` already holds exactly ``text`` at ``rel`` (a rerun converges); False
-    when there is no such branch; an error when the branch holds something else."""
-    if not vcs.branch_exists(repo, branch):
-        return False
-    if vcs.file_at(repo, branch, rel) == text.encode("utf-8"):
-        return True
-    raise GitError(
-        f"branch `{branch}` already exists and holds something else. Pick another name with "
-        f"--branch, or delete it with `git branch -D {branch}`; nothing was changed."
-    )
-
-
-def ref_exists(repo: git.Repo, ref: str) -> bool:
-    try:
-        vcs.resolve(repo, ref)
-    except GitError:
-        return False
-    return True
-
-
-def require_clean(repo: git.Repo, what: str) -> None:
-    """Refuse to work in a dirty work tree, naming the files (untracked ones too)."""
-    dirty = vcs.dirty_files(repo)
-    if dirty:
-        more = " ..." if len(dirty) > 20 else ""
-        raise GitError(
-            f"the work tree has uncommitted changes, so {what} changed nothing: "
-            f"{', '.join(dirty[:20])}{more}. Commit or stash them (or run from a clean clone), "
-            "then run it again."
-        )
-
-
-def _restore(repo: git.Repo, root: Path, rel: str) -> None:
-    data = vcs.file_at(repo, "HEAD", rel)
-    path = root / rel
-    if data is None:
-        path.unlink(missing_ok=True)
-    else:
-        path.write_bytes(data)
 
 
 # -- pull requests ------------------------------------------------------------------------------------

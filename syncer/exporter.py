@@ -1,8 +1,8 @@
 """Sandbox working versions -> canonical files under ``flows/`` (the export half of the loop).
 
-Pure conversion (``to_file_form``) plus the work of deciding which files change. Concealed values never
-reach disk: the tenant never returns them, and ``to_file_form`` drops any ``value`` or ``has_value`` on a
-concealed item anyway.
+Deciding which files change, and writing them. Concealed values never reach disk: the tenant never
+returns them, and ``canonical.to_file_form`` drops any ``value`` or ``has_value`` on a concealed item
+anyway.
 
 Every file is validated before anything is written. What was validated is remembered in the parse cache
 by blob id (``parse_cache``), so that the next plan does not parse these files again, and so that a
@@ -23,29 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from . import vcs
-from .canonical import canonicalize, digest, fingerprint, ignore_key, shape_hash
+from .canonical import digest, fingerprint, ignore_key, render_flow, shape_hash, to_file_form
 from .errors import Problem, ValidationError
-from .model import FLOW_KEY_PATTERN, flow_file_header, iter_value_items
-from .validate import check_flow
+from .model import FLOW_KEY_PATTERN
+from .validate import check_rendered
 from .workspace import FLOWS_DIR
 from .workspace import cache as parse_cache
-from .yamlio import decode, document_from_data, dump, load_text
-
-VOLATILE_KEYS = ("created", "last_updated")
-
-
-def to_file_form(definition: dict[str, Any]) -> dict[str, Any]:
-    """A tenant definition as it is written to Git: canonical, no concealed value, no has_value."""
-    document: dict[str, Any] = canonicalize(definition)  # a copy: changed in place below
-    for _ref, item in iter_value_items(document):
-        item.pop("has_value", None)
-        if item.get("concealed"):
-            item.pop("value", None)
-    return document
-
-
-def render_flow(document: dict[str, Any]) -> str:
-    return dump(canonicalize(document), flow_file_header())
+from .yamlio import decode, load_text
 
 
 @dataclass
@@ -110,7 +94,7 @@ def _plan_files(
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
         order.append(rel)
         if not _proven_unchanged(root, rel, key, document):
-            text = dump(document, flow_file_header())
+            text = render_flow(document)
             problems.append(validator.check(text, rel, key, document))
             texts[rel] = text
         previous = known.get(str(document["metadata"]["definition_id"]))
@@ -153,7 +137,7 @@ class _Validator:
     need it and ``workers`` > 1: schema validation of a flow is CPU-bound and takes longer than
     fetching and rendering it, so it runs on every core while this process fetches and renders.
 
-    ``check`` returns a callable giving the file's problems (raising what ``_check`` raised), so the
+    ``check`` returns a callable giving the file's problems, so the
     problems are reported in flow order, as they would be in one process. At most two files per worker
     wait in the queue, which keeps memory bounded and the fetching in step with the checking.
     """
@@ -165,7 +149,7 @@ class _Validator:
         self._ignores = ignores
         self._checked = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._queued: deque[Future[tuple[list[Problem], bool]]] = deque()
+        self._queued: deque[Future[list[Problem]]] = deque()
 
     def check(
         self, text: str, rel: str, key: str, document: dict[str, Any]
@@ -179,16 +163,9 @@ class _Validator:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_check_in_worker, text, rel, key, document, self._ignores)
+        future = self._pool.submit(_check, text, rel, key, document, self._ignores)
         self._queued.append(future)
-
-        def outcome() -> list[Problem]:
-            problems, refused = future.result()
-            if refused:
-                raise ValidationError(problems)
-            return problems
-
-        return outcome
+        return future.result
 
     def __enter__(self) -> _Validator:
         return self
@@ -218,17 +195,6 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
     )
 
 
-def _check_in_worker(
-    text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
-) -> tuple[list[Problem], bool]:
-    """``_check`` in a worker process: a refusal comes back as data, since ValidationError does
-    not survive pickling."""
-    try:
-        return _check(text, rel, key, document, ignores), False
-    except ValidationError as exc:
-        return exc.problems, True
-
-
 def _check(
     text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
 ) -> list[Problem]:
@@ -245,7 +211,7 @@ def _check(
                 blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
             )
         return []
-    problems = check_flow(document_from_data(document, text, f"{rel} (from the tenant)"), key)
+    problems = check_rendered(document, text, f"{rel} (from the tenant)", key)
     if not problems:
         parse_cache.remember(blob, document, digest(document, canonical=True, ignores=ignores))
     return problems

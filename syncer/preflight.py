@@ -15,12 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
-from .exporter import render_flow, to_file_form
 from .model import ANN_GIT_COMMIT, Environment, FlowPlan, Status, is_constant_ref, iter_value_items
 from .preflight_items import FlowChecklist, Item, Level, fix_text
-from .validate import check_flow
-from .yamlio import load_text
+from .validate import check_definition
 
 _SANDBOX_WORDS = ("sandbox", "staging", "development", "localhost")
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
@@ -102,14 +99,10 @@ def plan_status(plan: FlowPlan, env: Environment) -> Item:
 
 
 def validation(definition: dict[str, Any], key: str, environment: str) -> Item:
-    """``check_flow`` over the live working version, written as it would be in Git."""
-    display = f"{environment}:{key} (working version)"
-    try:
-        document = load_text(render_flow(to_file_form(definition)), display)
-    except ValidationError as exc:  # a definition that cannot even be read back as YAML
-        problems = [str(p) for p in exc.problems]
-    else:
-        problems = [str(p) for p in check_flow(document, key)]
+    """The live working version checked as the file it would be in Git."""
+    problems = [
+        str(p) for p in check_definition(definition, key, f"{environment}:{key} (working version)")
+    ]
     if not problems:
         return Item("validation", key, Level.PASS, "the working version is a valid care flow")
     shown = "; ".join(problems[:_MAX_PROBLEMS])

@@ -53,7 +53,7 @@ class _Outcome:
 def run(args: argparse.Namespace) -> int:
     ws, repo, env, key = _inputs(args)
     sandbox = _sandbox_environment(ws, args.to_sandbox) if args.to_sandbox is not None else None
-    bp.require_clean(repo, "backport")
+    vcs.require_clean(repo, "backport")
     base_ws = Workspace(ws.root, args.base) if args.base else ws
     base_branch = args.base or vcs.current_branch(repo) or ""
     github = _github(args, base_branch)
@@ -69,11 +69,11 @@ def run(args: argparse.Namespace) -> int:
     git_document = base_ws.flows[key].document
     backported = bp.backport_document(flow.live, git_document, env.name, env.ignore)
     outcome.notes = backported.notes
-    outcome.reused = bp.branch_holds(repo, outcome.branch, bp.flow_path(key), backported.text)
+    outcome.reused = vcs.branch_holds(repo, outcome.branch, bp.flow_path(key), backported.text)
     sandbox_live = _check_sandbox(sandbox, git_document, key, backported) if sandbox else None
     if not outcome.reused:
         message = bp.commit_message(flow, env.name, backported)
-        outcome.commit = bp.commit_on_branch(
+        outcome.commit = vcs.commit_on_branch(
             repo,
             ws.root,
             outcome.branch,

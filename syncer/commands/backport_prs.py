@@ -31,7 +31,7 @@ def open_backport_prs(
         return []
     try:
         repo = vcs.require_repo(ws.root)
-        bp.require_clean(repo, "reconcile --open-backport-prs")
+        vcs.require_clean(repo, "reconcile --open-backport-prs")
         base = vcs.current_branch(repo)
         if base is None:
             raise GitError("HEAD is detached; check out the base branch so pull requests have one.")
@@ -71,11 +71,11 @@ def _backport_pull(
             flow.live, ws.flows[flow.key].document, env.name, env.ignore
         )
         tracking = f"refs/remotes/{remote}/{branch}"
-        on_remote = bp.ref_exists(repo, tracking)
+        on_remote = vcs.ref_exists(repo, tracking)
         start = tracking if on_remote else (ws.ref or "HEAD")
         message = bp.commit_message(flow, env.name, backported)
         rel = bp.flow_path(flow.key)
-        sha = bp.commit_on_branch(repo, ws.root, branch, start, rel, backported.text, message)
+        sha = vcs.commit_on_branch(repo, ws.root, branch, start, rel, backported.text, message)
         if sha is not None or not on_remote:
             vcs.push(repo, remote, branch)
         single = EnvironmentPlan(env.name, env_plan.git_commit, [flow])

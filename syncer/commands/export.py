@@ -10,7 +10,8 @@ from .. import vcs
 from ..errors import ConfigError, UsageError
 from ..exporter import ExportResult, existing_ids, plan_files
 from ..model import Role
-from ..workspace import atomic_write, ensure_schemas
+from ..workspace import ensure_schemas
+from ..yamlio import write_text_atomically
 from ._common import client, emit, workspace
 from ._progress import status
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             vcs.checkout_new_branch(repo, args.branch)
     for rel in result.written:
-        atomic_write(ws.root / rel, texts[rel])
+        write_text_atomically(ws.root / rel, texts[rel])
     for rel in result.removed_paths:
         (ws.root / rel).unlink(missing_ok=True)
     schema_paths = ensure_schemas(ws.root)
