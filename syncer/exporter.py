@@ -14,22 +14,27 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import vcs
 from .canonical import digest, fingerprint, ignore_key, render_flow, shape_hash, to_file_form
-from .errors import Problem, ValidationError
-from .model import FLOW_KEY_PATTERN
+from .client import client_for
+from .errors import ConfigError, Problem, ValidationError
+from .model import FLOW_KEY_PATTERN, Environment
 from .validate import check_rendered
-from .workspace import FLOWS_DIR
+from .workspace import FLOWS_DIR, Workspace, ensure_schemas
 from .workspace import cache as parse_cache
-from .yamlio import decode, load_text
+from .yamlio import decode, load_text, write_text_atomically
+
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass
@@ -42,6 +47,78 @@ class ExportResult:
         default_factory=list
     )  # keys still in Git, gone from Sandbox
     revisions: dict[str, int] = field(default_factory=dict)
+    schemas: list[str] = field(default_factory=list)  # schema files copied into the repository
+    commit: str | None = None  # the commit made (``commit=True``), None when nothing changed
+    branch: str | None = None  # the branch the files were written on (None: detached HEAD)
+
+
+def export(
+    ws: Workspace,
+    env: Environment,
+    flow_keys: Sequence[str] = (),
+    *,
+    branch: str | None = None,
+    commit: bool = False,
+    message: str | None = None,
+) -> ExportResult:
+    """Export the working versions of ``env`` (a source environment; all flows or ``flow_keys``)
+    into ``flows/``, on ``branch`` (created from HEAD when new) and committed when ``commit``.
+    Every file is validated before the first one is written."""
+    repo = vcs.require_repo(ws.root) if (commit or branch) else ws.repo
+    known = existing_ids(ws.root)
+    with client_for(env) as tenant:
+        summaries = tenant.list_flows()
+        ids = [str(s["definition_id"]) for s in _select(summaries, flow_keys, env)]
+        with tenant.iter_flows(ids) as flows:  # each flow is rendered and checked while more arrive
+            ignores = [e.ignore for e in ws.environments.values() if e.ignore]
+            texts, result = plan_files(ws.root, flows, known, os.cpu_count() or 1, ignores)
+    live_ids = {str(s["definition_id"]) for s in summaries}
+    if not flow_keys:
+        result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
+    if branch and repo is not None:
+        if vcs.branch_exists(repo, branch):
+            vcs.checkout(repo, branch)
+        else:
+            vcs.checkout_new_branch(repo, branch)
+    if repo is not None:
+        result.branch = vcs.current_branch(repo)
+    for rel in result.written:
+        write_text_atomically(ws.root / rel, texts[rel])
+    for rel in result.removed_paths:
+        (ws.root / rel).unlink(missing_ok=True)
+    result.schemas = ensure_schemas(ws.root)
+    if commit and repo is not None:
+        result.commit = _commit(repo, env.name, result, message)
+    return result
+
+
+def _select(
+    summaries: list[dict[str, Any]], keys: Sequence[str], env: Environment
+) -> list[dict[str, Any]]:
+    if not keys:
+        return summaries
+    by_key = {str(s.get("key")): s for s in summaries}
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        raise ConfigError(
+            f"{env.name} has no flow {', '.join(missing)} (it has: {', '.join(sorted(by_key))})."
+        )
+    return [by_key[k] for k in keys]
+
+
+def _commit(repo: git.Repo, env: str, result: ExportResult, message: str | None) -> str | None:
+    """Commit what the export wrote; the message names the source and each flow's revision."""
+    if not result.written and not result.removed_paths and not result.schemas:
+        return None
+    changed = sorted({p.split("/")[1] for p in result.written})
+    lines = [
+        message or f"Export {len(changed)} flow(s) from {env}",
+        "",
+        f"Source environment: {env}",
+    ]
+    lines += [f"- {key}: revision {result.revisions.get(key, '?')}" for key in changed]
+    paths = [*result.written, *result.removed_paths, *result.schemas]
+    return vcs.commit(repo, paths, "\n".join(lines) + "\n")
 
 
 def existing_ids(root: Path) -> dict[str, str]:

@@ -37,6 +37,15 @@ def open_repo(path: Path) -> git.Repo | None:
         return None
 
 
+def init_repo(path: Path, user: str, email: str, branch: str = "main") -> git.Repo:
+    """A new repository at ``path`` with a committer identity of its own (scratch repositories)."""
+    repo = git.Repo.init(path, initial_branch=branch)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", user)
+        config.set_value("user", "email", email)
+    return repo
+
+
 def require_repo(path: Path) -> git.Repo:
     repo = open_repo(path)
     if repo is None:

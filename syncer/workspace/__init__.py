@@ -26,14 +26,11 @@ from .. import vcs
 from ..canonical import Digest, digest, ignore_key, shape_hash
 from ..collector import collector_paused
 from ..errors import ConfigError, Problem, ValidationError
-from ..model import Environment, Role
+from ..model import ENVIRONMENTS_DIR, FLOWS_DIR, Environment, Role
 from ..validate import check_environment, check_flow, parse_environment
 from ..yamlio import decode, load_text, write_text_atomically
 from . import cache as parse_cache
 from .cache import cache_dir
-
-FLOWS_DIR = "flows"
-ENVIRONMENTS_DIR = "environments"
 
 __all__ = ["ENVIRONMENTS_DIR", "FLOWS_DIR", "FlowFile", "Workspace", "cache_dir"]
 

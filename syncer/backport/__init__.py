@@ -18,27 +18,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .canonical import canonicalize, render_flow, to_file_form, without_layout
-from .errors import ValidationError
-from .model import (
+from ..canonical import canonicalize, render_flow, to_file_form, without_layout
+from ..errors import ValidationError
+from ..model import (
+    FLOWS_DIR,
     Change,
-    EnvironmentPlan,
     FlowPlan,
     Status,
     is_constant_ref,
     iter_value_items,
 )
-from .plan import diff
-from .report import GITHUB_LIMIT, render_environment_markdown
-from .report.safe_text import code_span
-from .validate import check_flow
-from .workspace import FLOWS_DIR
-from .yamlio import load_text
-
-if TYPE_CHECKING:
-    from .github import GitHub
+from ..plan import diff
+from ..validate import check_rendered
 
 BACKPORTABLE = frozenset({Status.DRIFT, Status.CONFLICT})
 ANN_BACKPORTED = "syncer.io/backported-from"  # recorded on a Sandbox flow that --to-sandbox wrote
@@ -91,7 +84,7 @@ def backport_document(
     document = canonicalize(document)
     text = render_flow(document)
     key = str(document["metadata"]["key"])
-    problems = check_flow(load_text(text, f"{flow_path(key)} (from {environment})"), key)
+    problems = check_rendered(document, text, f"{flow_path(key)} (from {environment})", key)
     if problems:
         raise ValidationError(problems)
     return Backported(document, text, notes)
@@ -263,57 +256,3 @@ def merge_layout(base: Any, sandbox: Any, incoming: Any) -> dict[str, Any]:
             if node in target and old.get(node) != position:
                 target[node] = copy.deepcopy(position)
     return merged
-
-
-# -- pull requests ------------------------------------------------------------------------------------
-
-
-def pull_request_text(
-    plan: EnvironmentPlan, flow: FlowPlan, backported: Backported, branch: str
-) -> tuple[str, str]:
-    """Title and body of a backport pull request: what it carries, then the drift report."""
-    environment = plan.environment
-    title = f"Backport hotfix of {flow.key} from {environment} (revision {flow.live_revision})"
-    lines = [
-        f"This pull request carries a hotfix made in {code_span(environment)} back into Git: "
-        f"{code_span(flow_path(flow.key))} on {code_span(branch)} holds its working version "
-        f"(revision {flow.live_revision}).",
-        "",
-        "Constant and extension-setting values, concealed values and paths the environment ignores "
-        "keep Git's content.",
-    ]
-    if flow.status is Status.CONFLICT:
-        lines += [
-            "",
-            "**Conflict:** Git changed this flow too since the last apply. Merging replaces Git's "
-            "side (listed below) with Production's version; bring back what should stay first.",
-        ]
-    if backported.notes:
-        lines += ["", "For the reviewer:"] + [f"- {_md_note(n)}" for n in backported.notes]
-    lines += [
-        "",
-        f"After merging, `syncer apply` (or the next reconcile) only refreshes syncer's annotations "
-        f"in {code_span(environment)}; other environments receive the hotfix as a normal update.",
-        "",
-    ]
-    intro = "\n".join(lines)
-    report = render_environment_markdown(plan, limit=GITHUB_LIMIT - len(intro) - 200)
-    return title, intro + "\n" + report
-
-
-def _md_note(note: str) -> str:
-    """Notes name refs in backticks already; everything else in them is ours."""
-    return note.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def open_pull(github: GitHub, title: str, body: str, branch: str, base: str) -> dict[str, Any]:
-    """Find the open pull request from ``branch`` and bring it up to date, or open one."""
-    existing = github.find_pull(branch, base)
-    if existing is None:
-        created = github.create_pull(title, branch, base, body)
-        return {"number": created.get("number"), "url": created.get("html_url"), "action": "opened"}
-    action = "unchanged"
-    if existing.get("body") != body or existing.get("title") != title:
-        github.update_pull(int(existing["number"]), title=title, body=body)
-        action = "updated"
-    return {"number": existing.get("number"), "url": existing.get("html_url"), "action": action}
