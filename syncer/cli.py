@@ -31,7 +31,7 @@ from .commands import (
     tenant,
     validate,
 )
-from .errors import EXIT_BUG, EXIT_INTERRUPTED, SyncError
+from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
 
 OUTPUTS = ("text", "json", "markdown")
 
@@ -81,9 +81,12 @@ def _command(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    codes = "\n".join(f"  {code:>3}  {text.replace('`', '')}" for code, text in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="syncer",
         description="GitOps for care flows: Sandbox -> Git -> Production, drift flagged, never overwritten.",
+        epilog=f"exit codes:\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"syncer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

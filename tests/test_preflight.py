@@ -13,9 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer import yamlio
-from syncer.golive.ids import data_point_ids, flow_ids
-from syncer.report.ids import env_name
-from syncer.golive.publish import publication_notes
 from syncer.golive.checks import (
     FlowFacts,
     api_endpoints,
@@ -30,8 +27,11 @@ from syncer.golive.checks import (
     sandbox_hint,
     validation,
 )
+from syncer.golive.ids import data_point_ids, flow_ids
 from syncer.golive.items import Level
+from syncer.golive.publish import publication_notes
 from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
+from syncer.report.ids import env_name
 
 PROJECT = Path(__file__).resolve().parents[1]
 MRN = "https://awellhealth.com/identifiers/mrn"
