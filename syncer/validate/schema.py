@@ -1,4 +1,8 @@
-"""JSON Schema (jsonschema) violations of a flow or environment document, in the user's words.
+"""JSON Schema violations of a flow or environment document, in the user's words.
+
+Whether a document is valid is decided by the compiled validator (``compiled``, jsonschema-rs); only a
+document it does not call valid is walked by the Python validator (jsonschema, imported then and only
+then), whose errors carry what the messages need.
 
 Schema messages are written here rather than taken from jsonschema, for two reasons: they should speak the
 user's language ("unknown field `titel`. Did you mean `title`?"), and they must never echo a value, because
@@ -12,16 +16,24 @@ import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema import ValidationError as SchemaError
+from typing import TYPE_CHECKING, Any
 
 from ..yamlio import JsonPath
+from . import compiled
+from .compiled import SCHEMA_FILES, SchemaKind
 
-SchemaKind = Literal["careflow", "environment"]
-SCHEMA_FILES = {"careflow": "careflow.v1.schema.json", "environment": "environment.v1.schema.json"}
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import ValidationError as SchemaError
+
+__all__ = [
+    "FLOW_KEY_HINT",
+    "SCHEMA_FILES",
+    "Finding",
+    "SchemaKind",
+    "schema_findings",
+    "schema_problems",
+]
 
 _SLUG = "^[a-z0-9][a-z0-9-]{0,62}$"
 _TYPE_WORDS = {
@@ -58,8 +70,15 @@ class Finding:
 
 @cache
 def _validator(kind: SchemaKind) -> Draft202012Validator:
-    text = resources.files("syncer.schemas").joinpath(SCHEMA_FILES[kind]).read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+    from jsonschema import Draft202012Validator  # slow to import: only for a document to describe
+
+    return Draft202012Validator(json.loads(compiled.schema_text(kind)))
+
+
+def _python_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
 
 
 def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, ...], str]]:
@@ -71,7 +90,19 @@ def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, 
 
 
 def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
-    """Every JSON Schema violation of ``data``, in document order, each described once."""
+    """Every JSON Schema violation of ``data``, in document order, each described once; none, without
+    the Python validator, when the compiled one calls the document valid."""
+    verdict = compiled.is_valid(data, kind)
+    if verdict:
+        return []
+    found = full_schema_findings(data, kind)
+    if not found and verdict is False:
+        return _undescribed(data, kind)
+    return found
+
+
+def full_schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
+    """``schema_findings`` by the Python validator alone (the reference the compiled check is held to)."""
     errors = sorted(
         _validator(kind).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     )
@@ -80,6 +111,17 @@ def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
         for finding in _describe(error):
             found.setdefault((finding.path, finding.message), finding)
     return list(found.values())
+
+
+def _undescribed(data: Any, kind: SchemaKind) -> list[Finding]:
+    """The compiled validator refuses what the Python one accepts (the differential tests look for any
+    such case): refuse it too, at the places the compiled validator names, never echoing a value."""
+    findings = []
+    for path in compiled.error_paths(data, kind) or [()]:
+        message = f"{_where(path)} is not valid here (refused by the compiled schema check only)."
+        hint = "Compare it with the schema; please report this case to the syncer maintainers."
+        findings.append(Finding(path, message, hint, structural=True))
+    return findings
 
 
 def _where(path: JsonPath) -> str:
@@ -162,7 +204,7 @@ def _allowed_properties(schema: dict[str, Any], instance: dict[str, Any]) -> set
     (all of them when none applies, so that a wrong ``type`` is reported once, not as many unknown fields)."""
     allowed = set(schema.get("properties", {}))
     branches = [b for b in schema.get("allOf", []) if "if" in b and "then" in b]
-    matching = [b for b in branches if Draft202012Validator(b["if"]).is_valid(instance)]
+    matching = [b for b in branches if _python_validator(b["if"]).is_valid(instance)]
     for branch in matching or branches:
         allowed |= set(branch["then"].get("properties", {}))
     return allowed
@@ -249,7 +291,7 @@ def _type_fits(branch: dict[str, Any], instance: Any) -> bool:
     kind = branch.get("type")
     if kind is None:
         return "const" in branch and type(branch["const"]) is type(instance)
-    return bool(Draft202012Validator({"type": kind}).is_valid(instance))
+    return bool(_python_validator({"type": kind}).is_valid(instance))
 
 
 _HANDLERS = {
