@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import Problem
 from .model import flow_file_header, iter_value_items
 from .yamlio import dump
 
@@ -256,6 +257,8 @@ class Digest:
     shape_hashes: dict[str, str] = field(default_factory=dict)  # ignore_key(paths) -> shape hash
     fingerprint: str = ""  # sha256 of the document's JSON, key order kept (what the file renders)
     canonical: bool = False  # the file's bytes are exactly ``dump(document)``: written by syncer
+    # ``syncer validate``'s warnings about these bytes as (message, line, column, hint); None: not known
+    warnings: tuple[tuple[str, int | None, int | None, str | None], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -268,6 +271,7 @@ class Digest:
             "shape_hashes": dict(self.shape_hashes),
             "fingerprint": self.fingerprint,
             "canonical": self.canonical,
+            "warnings": None if self.warnings is None else [list(w) for w in self.warnings],
         }
 
     @classmethod
@@ -286,9 +290,19 @@ class Digest:
                 {str(k): str(v) for k, v in data["shape_hashes"].items()},
                 str(data["fingerprint"]),
                 bool(data["canonical"]),
+                _warnings(data.get("warnings")),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+
+
+def _warnings(data: Any) -> tuple[tuple[str, int | None, int | None, str | None], ...] | None:
+    if data is None:
+        return None
+    return tuple(
+        (str(m), None if line is None else int(line), None if col is None else int(col), hint)
+        for m, line, col, hint in data
+    )
 
 
 def fingerprint(document: dict[str, Any]) -> str:
@@ -299,10 +313,14 @@ def fingerprint(document: dict[str, Any]) -> str:
 
 
 def digest(
-    document: dict[str, Any], *, canonical: bool = False, ignores: Iterable[Iterable[str]] = ()
+    document: dict[str, Any],
+    *,
+    canonical: bool = False,
+    ignores: Iterable[Iterable[str]] = (),
+    warnings: Iterable[Problem] | None = None,
 ) -> Digest:
-    """The digest of a valid care-flow document: its plain, no-ignore shape hash included, and the
-    shape hash for each set of ``ignores`` paths."""
+    """The digest of a valid care-flow document: its plain, no-ignore shape hash included, the shape
+    hash for each set of ``ignores`` paths, and the validation ``warnings`` of its file when known."""
     metadata = document["metadata"]
     values = tuple(
         (ref, bool(item.get("concealed")), item.get("value"))
@@ -317,6 +335,9 @@ def digest(
         shape_hashes={ignore_key(p): shape_hash(document, p) for p in [(), *ignores]},
         fingerprint=fingerprint(document),
         canonical=canonical,
+        warnings=None
+        if warnings is None
+        else tuple((w.message, w.line, w.column, w.hint) for w in warnings),
     )
 
 

@@ -288,7 +288,9 @@ def _check(
                 blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
             )
         return []
-    problems = check_rendered(document, text, f"{rel} (from the tenant)", key)
+    warnings: list[Problem] = []
+    problems = check_rendered(document, text, f"{rel} (from the tenant)", key, warnings)
     if not problems:
-        parse_cache.remember(blob, document, digest(document, canonical=True, ignores=ignores))
+        known = digest(document, canonical=True, ignores=ignores, warnings=warnings)
+        parse_cache.remember(blob, document, known)
     return problems

@@ -20,8 +20,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import jsonschema_rs
-
 SchemaKind = Literal["careflow", "environment"]
 SCHEMA_FILES = {"careflow": "careflow.v1.schema.json", "environment": "environment.v1.schema.json"}
 PATTERN_KEYWORD = "x-syncer-pattern"
@@ -68,9 +66,13 @@ def schema_text(kind: SchemaKind) -> str:
 
 @cache
 def _validator(kind: SchemaKind) -> Any:
+    # Imported here: the library's import loads ``socket`` (for remote references, which ``offline``
+    # turns off), and this package is pure.
+    import jsonschema_rs
+
     schema = _python_patterns(json.loads(schema_text(kind)))
     return jsonschema_rs.validator_for(
-        schema, keywords={PATTERN_KEYWORD: _Pattern}, validate_formats=False
+        schema, keywords={PATTERN_KEYWORD: _Pattern}, validate_formats=False, offline=True
     )
 
 

@@ -1,14 +1,19 @@
 """Validation of a GitOps repository: which files to check, and the checks across files.
 
 ``check_repository`` walks ``flows/*/flow.yaml`` and ``environments/*.yaml`` (or the files and folders
-given), refuses paths outside the repository, checks each document (``document_check``) and then
+given), refuses paths outside the repository, checks each document (``document``) and then
 checks across files: flow keys and definition ids are unique, and each environment agrees with the
 flows it receives (they exist, values only for visible items, secrets only for concealed ones).
+
+The cross-file checks need only a ``FlowCheck`` of each flow (its problems, warnings, ids and value
+items), never its document, so that the flow files can be checked elsewhere: ``check_repository`` takes
+a ``FlowChecker``; the default checks every file here, ``workspace.validation`` answers from the parse
+cache and checks the rest in worker processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,69 @@ class RepositoryCheck:
     warnings: list[Problem] = field(default_factory=list)
     flows: int = 0
     environments: int = 0
+    unchanged: int = 0  # flow files known valid from an earlier run (the parse cache), not checked again
+
+
+@dataclass(frozen=True)
+class FlowTarget:
+    """A flow file to check: where it is, how messages name it, the key its folder gives, and whether
+    it was asked for (the others are read only for the cross-file checks)."""
+
+    file: Path
+    display: str
+    expected_key: str | None
+    wanted: bool
+
+
+@dataclass
+class FlowCheck:
+    """What the cross-file checks need of one flow file, without its document."""
+
+    display: str
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    readable: bool = False  # the file is YAML with a mapping at the top
+    key: str | None = None  # metadata.key, when a string
+    definition_id: str | None = None  # metadata.definition_id, when a string
+    values: tuple[tuple[str, bool], ...] = ()  # (ref, concealed) of each constant and setting
+    unchanged: bool = False  # known from an earlier run's check of the same bytes
+
+
+FlowChecker = Callable[[Path, list[FlowTarget]], list[FlowCheck]]
+
+
+def check_flow_target(target: FlowTarget) -> tuple[FlowCheck, Document | None]:
+    """Load and check one flow file (``check_flow`` when it is wanted); the document, when it loads."""
+    try:
+        doc = yamlio.load_file(target.file, target.display)
+    except ValidationError as exc:
+        return FlowCheck(target.display, exc.problems if target.wanted else []), None
+    found = FlowCheck(target.display)
+    if target.wanted:
+        found.problems = check_flow(doc, target.expected_key, found.warnings)
+    summarise(found, doc.data)
+    return found, doc
+
+
+def summarise(found: FlowCheck, data: Any) -> None:
+    """Fill ``found``'s ids and value items from a flow's data (lenient: it may be malformed)."""
+    if not isinstance(data, dict):
+        return
+    found.readable = True
+    key, definition_id = _get(data, ("metadata", "key")), _get(data, ("metadata", "definition_id"))
+    found.key = key if isinstance(key, str) else None
+    found.definition_id = definition_id if isinstance(definition_id, str) else None
+    try:
+        found.values = tuple(
+            (ref, item.get("concealed") is True) for ref, item in iter_value_items(data)
+        )
+    except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
+        found.values = ()
+
+
+def check_here(root: Path, targets: list[FlowTarget]) -> list[FlowCheck]:
+    """The default ``FlowChecker``: every file loaded and checked in this process, one at a time."""
+    return [check_flow_target(target)[0] for target in targets]
 
 
 @dataclass
@@ -50,11 +118,14 @@ def validate_repository(repo: Path, paths: Sequence[Path] = ()) -> list[Problem]
     return check_repository(repo, paths).problems
 
 
-def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
+def check_repository(
+    repo: Path, paths: Sequence[Path] = (), checker: FlowChecker = check_here
+) -> RepositoryCheck:
     """Validate ``flows/*/flow.yaml`` and ``environments/*.yaml``, or the given files and folders.
 
     A path outside the repository (symbolic links resolved) is refused. Environments are checked against
-    every flow of the repository, even when only the environment was named.
+    every flow of the repository, even when only the environment was named. ``checker`` checks the
+    flow files (see the module docstring).
     """
     root = repo.resolve()
     if not root.is_dir():
@@ -62,7 +133,7 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
         return RepositoryCheck([Problem(str(repo), message, hint="Point --repo at it.")])
     targets = _targets(root, paths)
     result = RepositoryCheck(targets.problems, targets.warnings)
-    flows = _check_flows(root, targets, result)
+    flows = _check_flows(root, targets, result, checker)
     for file, expected in targets.environments.items():
         result.environments += 1
         doc = _load(root, file, result)
@@ -74,22 +145,28 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
     return result
 
 
-def _check_flows(root: Path, targets: _Targets, result: RepositoryCheck) -> dict[str, Document]:
-    """Check the targeted flows; load every flow (the environments are checked against them all)."""
+def _check_flows(
+    root: Path, targets: _Targets, result: RepositoryCheck, checker: FlowChecker
+) -> dict[str, FlowCheck]:
+    """Check the targeted flows; read every flow (the environments are checked against them all)."""
     layout = [f for f in _layout_files(root) if f.name == "flow.yaml" and _inside(root, f)]
     everything = {f: f.parent.name for f in layout} | targets.flows
-    flows: dict[str, Document] = {}
     result.flows = len(targets.flows)
-    for file, expected in everything.items():
-        wanted = file in targets.flows
-        doc = _load(root, file, result if wanted else None)
-        if doc is not None:
-            flows[doc.path] = doc
-            if wanted:
-                result.problems.extend(check_flow(doc, expected, result.warnings))
-    wanted_paths = {_display(root, file) for file in targets.flows}
+    listed = [
+        FlowTarget(file, _display(root, file), expected, file in targets.flows)
+        for file, expected in everything.items()
+    ]
+    flows: dict[str, FlowCheck] = {}
+    files = {target.display: target.file for target in listed}
+    for found in checker(root, listed):
+        result.unchanged += found.unchanged
+        result.problems.extend(found.problems)
+        result.warnings.extend(found.warnings)
+        if found.readable:
+            flows[found.display] = found
+    wanted = {target.display for target in listed if target.wanted}
     for path, what in ((("metadata", "key"), "flow key"), (("metadata", "definition_id"), "id")):
-        result.problems.extend(_shared(flows, wanted_paths, path, what))
+        result.problems.extend(_shared(flows, files, wanted, path, what))
     return flows
 
 
@@ -182,12 +259,16 @@ def _flag_flow_folders(root: Path, targets: _Targets) -> None:
 
 
 def _shared(
-    flows: dict[str, Document], wanted: set[str], path: JsonPath, what: str
+    flows: dict[str, FlowCheck],
+    files: dict[str, Path],
+    wanted: set[str],
+    path: JsonPath,
+    what: str,
 ) -> Iterator[Problem]:
     """A problem for each wanted flow whose value at ``path`` another flow also has."""
     owners: dict[str, list[str]] = {}
-    for display, doc in sorted(flows.items()):
-        value = _get(doc.data, path)
+    for display, found in sorted(flows.items()):
+        value = found.key if path[-1] == "key" else found.definition_id
         if isinstance(value, str):
             owners.setdefault(value, []).append(display)
     for value, displays in owners.items():
@@ -196,7 +277,15 @@ def _shared(
             if display in wanted and others:
                 message = f"{what} `{value}` is also used by {others}."
                 hint = f"Each flow in the repository needs its own {what}."
-                yield flows[display].problem(path, message, hint)
+                yield _located(files[display], display, path, message, hint)
+
+
+def _located(file: Path, display: str, path: JsonPath, message: str, hint: str) -> Problem:
+    """A problem at ``path`` of a flow file, read again to find the line (a rare, cross-file case)."""
+    try:
+        return yamlio.load_file(file, display).problem(path, message, hint)
+    except ValidationError:
+        return Problem(display, message, hint=hint)
 
 
 def _get(data: Any, path: JsonPath) -> Any:
@@ -205,27 +294,22 @@ def _get(data: Any, path: JsonPath) -> Any:
     return data
 
 
-def _value_refs(flows: list[Document]) -> dict[str, tuple[bool, str]]:
+def _value_refs(flows: list[FlowCheck]) -> dict[str, tuple[bool, str]]:
     """Every constant and extension-setting ref of the flows -> (concealed, the file that has it)."""
     refs: dict[str, tuple[bool, str]] = {}
-    for doc in flows:
-        try:
-            items = list(iter_value_items(doc.data))
-        except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
-            continue
-        for ref, item in items:
-            concealed = item.get("concealed") is True
+    for found in flows:
+        for ref, concealed in found.values:
             if concealed or ref not in refs:
-                refs[ref] = (concealed, doc.path)
+                refs[ref] = (concealed, found.display)
     return refs
 
 
 def _cross_check(
-    root: Path, doc: Document, flows: dict[str, Document], result: RepositoryCheck
+    root: Path, doc: Document, flows: dict[str, FlowCheck], result: RepositoryCheck
 ) -> None:
     """An environment against the flows it receives: they exist, secrets only for concealed items."""
     data: dict[str, Any] = doc.data
-    keys = {str(_get(f.data, ("metadata", "key"))): f for f in flows.values()}
+    keys = {str(f.key): f for f in flows.values()}
     listed = data.get("flows", "all")
     listed = listed if isinstance(listed, list) else "all"
     for index, key in enumerate(listed if isinstance(listed, list) else []):

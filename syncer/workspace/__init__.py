@@ -249,8 +249,8 @@ class Workspace:
         found = file.digest or parse_cache.load_digest(file.blob)
         document: dict[str, Any] | None = None
         if found is None or found.key != key:
-            document = self._parse_flow(file.path, file.read(), key)
-            found = digest(document)
+            document, warnings = self._parse_flow(file.path, file.read(), key)
+            found = digest(document, warnings=warnings)
             if parse_cache.remember(file.blob, document, found):
                 document = None  # in the cache now: loaded again only if someone needs it
         load = self._loader(file, key, document)
@@ -272,19 +272,21 @@ class Workspace:
             if document is not None and document.get("metadata", {}).get("key") == key:
                 return document
             data = file.read()  # the cached document went missing: parse the same bytes again
-            document = self._parse_flow(file.path, data, key)
-            parse_cache.remember(file.blob, document, digest(document))
+            document, warnings = self._parse_flow(file.path, data, key)
+            parse_cache.remember(file.blob, document, digest(document, warnings=warnings))
             return document
 
         return load
 
-    def _parse_flow(self, rel: str, data: bytes, key: str) -> dict[str, Any]:
+    def _parse_flow(self, rel: str, data: bytes, key: str) -> tuple[dict[str, Any], list[Problem]]:
+        """The document of a valid flow file and its warnings (kept in the cache for ``validate``)."""
         doc = load_text(decode(data, rel), rel)
-        problems = check_flow(doc, key)
+        warnings: list[Problem] = []
+        problems = check_flow(doc, key, warnings)
         if problems:
             raise ValidationError(problems)
         result: dict[str, Any] = doc.data
-        return result
+        return result, warnings
 
     def flows_for(self, env: Environment, keys: Iterable[str] = ()) -> dict[str, FlowFile]:
         """The flows ``env`` receives, optionally narrowed to ``keys`` (unknown keys are errors)."""
@@ -314,10 +316,10 @@ class Workspace:
         if cached is not None and cached.get("metadata", {}).get("key") == key:
             return cached
         try:
-            document = self._parse_flow(rel, data, key)
+            document, warnings = self._parse_flow(rel, data, key)
         except ValidationError:
             return None
-        parse_cache.remember(blob, document, digest(document))
+        parse_cache.remember(blob, document, digest(document, warnings=warnings))
         return document
 
 
