@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all lint demo bench clean
+.PHONY: install test test-slow test-all lint demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 # Exit code 5 (no tests collected) is a failure here on purpose: make test must run tests.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" --dist loadfile
+
+# The long property runs (e.g. over a thousand schema mutations, tests/test_schema_compiled.py).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m slow --dist loadfile
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -27,7 +27,21 @@ from tests.strategies import careflows
 
 ROOT = Path(__file__).resolve().parents[1]
 _WRONG_VALUES: list[Any] = [
-    None, True, 0, -1, 10**30, 1.5, "", "x", "not an id!", "abc\n", "a\x1cb", [], [1], {}, {"x": 1},
+    None,
+    True,
+    0,
+    -1,
+    10**30,
+    1.5,
+    "",
+    "x",
+    "not an id!",
+    "abc\n",
+    "a\x1cb",
+    [],
+    [1],
+    {},
+    {"x": 1},
 ]
 _NEAR_NAMES = ["titel", "ID", "type ", "vendor_field", "keys", "x-extra", "description_"]
 
@@ -61,12 +75,18 @@ def mutate(doc: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], str
     elif kind == "unknown" and isinstance(value, dict):
         value[rng.choice([*_NEAR_NAMES, *(k + "s" for k in value)])] = rng.choice(_WRONG_VALUES)
     elif kind == "reference":
-        references = [(p, v) for p, v in nodes if isinstance(v, str) and str(p[-1]).endswith(("id", "ids"))]
+        references = [
+            (p, v) for p, v in nodes if isinstance(v, str) and str(p[-1]).endswith(("id", "ids"))
+        ]
         references += [(p, v) for p, v in nodes if isinstance(p[-1], int) and isinstance(v, str)]
         if references:
             path, value = rng.choice(references)
             parent = _parent(mutant, path)
-        parent[path[-1]] = rng.choice(["missing-id", value + "x", value.upper(), "", value[:-1]])
+            parent[path[-1]] = rng.choice(
+                ["missing-id", value + "x", value.upper(), "", value[:-1]]
+            )
+        else:
+            parent[path[-1]] = rng.choice(_WRONG_VALUES)
     elif kind == "string" and isinstance(value, str):
         parent[path[-1]] = rng.choice(
             [value + "\n", value + " ", " " + value, value + "\x1c", value * 40, "", value.lower()]
@@ -150,7 +170,9 @@ def test_a_pattern_means_what_python_says_even_where_rust_differs() -> None:
     for odd in ("abc\n", "a\x1cb"):
         broken = copy.deepcopy(doc)
         broken["spec"]["tracks"][0]["id"] = odd  # ids follow ^[A-Za-z0-9_.:-]+$
-        assert compiled.is_valid(broken, "careflow") == (not full_schema_findings(broken, "careflow"))
+        assert compiled.is_valid(broken, "careflow") == (
+            not full_schema_findings(broken, "careflow")
+        )
 
 
 def test_a_value_the_compiled_check_cannot_take_goes_to_the_full_check() -> None:
@@ -170,7 +192,9 @@ def test_a_valid_document_never_imports_jsonschema() -> None:
         f"doc = yamlio.load_file(Path({str(sorted((ROOT / 'flows').glob('*/flow.yaml'))[0])!r})); "
         "assert check_flow(doc) == []; print('jsonschema' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 

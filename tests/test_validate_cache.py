@@ -100,7 +100,9 @@ def test_worker_processes_give_what_one_process_gives(tmp_path: Path) -> None:
     assert _said(cached.validate_repository(root)) == _said(in_workers)
 
 
-def test_the_command_prints_the_same_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_prints_the_same_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _repository(tmp_path, 2)
     outputs = []
     for _ in range(2):
@@ -110,7 +112,9 @@ def test_the_command_prints_the_same_twice(tmp_path: Path, capsys: pytest.Captur
     assert "warning: flows/" in outputs[0].err and "valid: 5 flows" in outputs[0].out
 
 
-def test_a_plan_after_validate_parses_no_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plan_after_validate_parses_no_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _repository(tmp_path, 5)
     assert not cached.validate_repository(root).problems
 

@@ -35,7 +35,9 @@ class RepositoryCheck:
     warnings: list[Problem] = field(default_factory=list)
     flows: int = 0
     environments: int = 0
-    unchanged: int = 0  # flow files known valid from an earlier run (the parse cache), not checked again
+    unchanged: int = (
+        0  # flow files known valid from an earlier run (the parse cache), not checked again
+    )
 
 
 @dataclass(frozen=True)

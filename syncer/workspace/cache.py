@@ -52,7 +52,9 @@ def rules_fingerprint() -> str:
     found = hashlib.sha256()
     for name in _RULES:
         entry = package / name
-        files = sorted(entry.glob("*.py")) + sorted(entry.glob("*.json")) if entry.is_dir() else [entry]
+        files = (
+            sorted(entry.glob("*.py")) + sorted(entry.glob("*.json")) if entry.is_dir() else [entry]
+        )
         for file in files:
             try:
                 found.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")

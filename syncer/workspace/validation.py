@@ -51,9 +51,7 @@ def _check_cached(root: Path, targets: list[FlowTarget]) -> list[FlowCheck]:
         else:
             todo.append((position, target, info))
     work = [(target, ignores) for _position, target, _info in todo]
-    for (position, target, info), (check, blob, known_digest) in zip(
-        todo, _run(work), strict=True
-    ):
+    for (position, target, info), (check, blob, known_digest) in zip(todo, _run(work), strict=True):
         found[position] = check
         if known_digest is not None and info is not None and blob is not None:
             index.record(target.display, info, blob, known_digest)
@@ -117,7 +115,9 @@ def _run(work: list[_Work]) -> list[_Result]:
 def _check_file(item: _Work) -> _Result:
     """Check one flow file (in a worker process); remember it in the parse cache when valid."""
     target, ignores = item
-    check, doc = check_flow_target(FlowTarget(target.file, target.display, target.expected_key, True))
+    check, doc = check_flow_target(
+        FlowTarget(target.file, target.display, target.expected_key, True)
+    )
     if not target.wanted:
         check.problems, check.warnings = [], []
     if doc is None or check.problems or not target.wanted or not isinstance(doc.data, dict):
