@@ -204,6 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output(p)
 
+    p = _command(sub, "test", "run care-flow test cases offline (Awell's validation.yaml format)")
+    _flows(p)
+    p.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASES",
+        help="test files, flow folders or case titles (default: every flows/<key>/tests/*.yaml)",
+    )
+    _output(p)
+
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
     p.add_argument("path", metavar="PATH", help="the export folder")
     p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
@@ -247,6 +257,7 @@ _MODULES = {
     "publish": "publish",
     "ids": "ids",
     "bootstrap": "bootstrap",
+    "test": "test",
     "import-awell": "import_awell",
     "export-awell": "export_awell",
     "tenant": "tenant",

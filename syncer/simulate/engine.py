@@ -57,9 +57,9 @@ class _Due:
     detail: Any = field(compare=False, default=None)
 
 
-def simulate(document: dict[str, Any], case: Case) -> Run:
-    """Play ``case`` on the care flow ``document``; the run's timeline and every component's fate."""
-    return Engine(build(document), case).run()
+def simulate(flow: dict[str, Any] | Graph, case: Case) -> Run:
+    """Play ``case`` on a care-flow document (or its ``Graph``); the timeline and every fate."""
+    return Engine(flow if isinstance(flow, Graph) else build(flow), case).run()
 
 
 class Engine:
