@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import clock
+from . import clock, triggers
 from .calculations import REGISTRY, output_id
 from .case import API_CALL, CALCULATION, CHECKLIST, EXTENSION, FORM, Activity
 from .events import ACTIVATE, COMPLETE, COMPUTED, IS_WAITING_ON, SEND, SKIPPED, SUBMITTED
@@ -134,36 +134,43 @@ def answered(engine: Engine, step_id: str, detail: tuple[int, Activity]) -> None
 
 
 def _submit(engine: Engine, step: Step, action: dict[str, Any], entry: Activity) -> None:
+    """Store a form's answers in question order, then fire the triggers: a form is submitted whole."""
     form = _form(engine, action)
     answers = {answer.key: answer.value for answer in entry.answers}
     title = str(form.get("title", action.get("title", "")))
+    text = f"form *{title}*: {len(answers)} answers"
     engine.emit(
         "action",
         SUBMITTED,
         str(action.get("id", "")),
         str(action.get("title", "")),
-        f"form *{title}*: {len(answers)} answers",
+        text,
         within=step.title,
     )
+    stored = []
     for question in form.get("questions") or []:
-        key = str(question.get("key", ""))
-        if key not in answers:
-            continue
-        rule = question.get("rule_definition_id")
-        if rule:
-            verdict = engine.judge(str(rule))
-            if not verdict.holds:
-                engine.emit(
-                    "data_point",
-                    SKIPPED,
-                    str(question.get("id", "")),
-                    key,
-                    f"question `{key}` is hidden, so its answer is ignored: {verdict.because}",
-                )
-                continue
-        engine.collect(
-            str(question.get("id", "")), answers[key], f"answer to `{key}` in form *{title}*"
-        )
+        key, point = str(question.get("key", "")), str(question.get("id", ""))
+        reason = f"answer to `{key}` in form *{title}*"
+        if (
+            key in answers
+            and _visible(engine, question, key)
+            and engine.record(point, answers[key], reason)
+        ):
+            stored.append(point)
+    for point in stored:
+        triggers.data_point_collected(engine, point)
+
+
+def _visible(engine: Engine, question: dict[str, Any], key: str) -> bool:
+    """Whether the question's visibility rule (on the answers so far) lets the patient see it."""
+    rule = question.get("rule_definition_id")
+    if not rule:
+        return True
+    verdict = engine.judge(str(rule))
+    if not verdict.holds:
+        why = f"question `{key}` is hidden, so its answer is ignored: {verdict.because}"
+        engine.emit("data_point", SKIPPED, str(question.get("id", "")), key, why)
+    return verdict.holds
 
 
 def _output_entry(engine: Engine, step: Step, action: dict[str, Any], kind: str) -> Activity | None:
@@ -186,6 +193,7 @@ def _outputs(
         return
     mapping = _mapping(action, kind)
     given = {answer.key: answer.value for answer in entry.answers} if entry else {}
+    rows: list[tuple[str, Any, str]] = []
     for key, value in given.items():
         point = mapping.get(key, key if key in engine.graph.data_points else None)
         if point is None:
@@ -193,9 +201,8 @@ def _outputs(
                 f"action *{action.get('title')}* has no output `{key}` (it has: {', '.join(sorted(mapping)) or 'none'})"
             )
             continue
-        engine.collect(
-            point, value, f"output `{key}` of *{action.get('title')}*, given by the case"
-        )
+        rows.append((point, value, f"output `{key}` of *{action.get('title')}*, given by the case"))
+    engine.collect_all(rows)
     why = (
         "the case gave its outputs"
         if given
@@ -242,9 +249,16 @@ def _calculate(engine: Engine, step: Step, action: dict[str, Any], entry: Activi
         outputs = {}
         how = f"syncer cannot compute `{calculation}`; give its outputs in the case (an activity of type calculation named *{title}*)"
         engine.note(f"calculation *{title}* (`{calculation}`) has no outputs: {how}")
-    for key, value in outputs.items():
-        point = key if key in engine.graph.data_points else output_id(calculation, key)
-        engine.collect(point, value, f"output of *{title}*")
+    engine.collect_all(
+        [
+            (
+                key if key in engine.graph.data_points else output_id(calculation, key),
+                value,
+                f"output of *{title}*",
+            )
+            for key, value in outputs.items()
+        ]
+    )
     summary = ", ".join(f"{key} = {shown(value)}" for key, value in outputs.items())
     engine.emit(
         "action",

@@ -145,18 +145,30 @@ class Engine:
             self.result.notes.append(text)
 
     def collect(self, point: str, raw: Any, reason: str, quiet: bool = False) -> None:
-        """Record a data point's value (converted to its type) and fire the triggers that watch it."""
+        """Record a data point's value and fire the triggers that watch it."""
+        if self.record(point, raw, reason, quiet):
+            triggers.data_point_collected(self, point)
+
+    def collect_all(self, rows: list[tuple[str, Any, str]]) -> None:
+        """Record several data points (an action's outputs, a webhook's data), then fire their
+        triggers: what arrives together is stored together before any trigger looks at it."""
+        recorded = [point for point, raw, reason in rows if self.record(point, raw, reason)]
+        for point in recorded:
+            triggers.data_point_collected(self, point)
+
+    def record(self, point: str, raw: Any, reason: str, quiet: bool = False) -> bool:
+        """Store a data point's value, converted to its type, without firing triggers."""
         try:
             value = convert(raw, self.graph.value_type(point))
         except ValueProblem as exc:
             self.problem(f"data point `{self.graph.label(point)}`: {exc}")
-            return
+            return False
         self.values[point] = value
         self.collected_at[point] = self.now
         if not quiet:
             text = f"{reason}: {shown(value)}"
             self.emit("data_point", COLLECTED, point, self.graph.label(point), text)
-        triggers.data_point_collected(self, point)
+        return True
 
     def judge(self, rule_id: str) -> rules.Verdict:
         verdict = rules.judge(self.graph, rule_id, self.values, self.now)

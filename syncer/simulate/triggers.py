@@ -101,11 +101,13 @@ def _webhook(engine: Engine, activity: Activity) -> None:
         engine.problem(f"the case sends webhook `{activity.name}`, which the flow does not have")
         return
     engine.result.used_activities.add(activity.index)
+    rows = []
     for hook in hooks.values():
         prefix = f"{hook.get('extension')}.{hook.get('webhook_key')}."
         for answer in activity.answers:
             point = _webhook_point(engine, prefix + answer.key) or answer.key
-            engine.collect(point, answer.value, f"webhook `{activity.name}`, given by the case")
+            rows.append((point, answer.value, f"webhook `{activity.name}`, given by the case"))
+    engine.collect_all(rows)
     for trigger in engine.graph.triggers:
         if trigger.type == "extension_webhook" and trigger.webhook_id in hooks:
             fire(engine, trigger, f"webhook `{activity.name}` arrived")
