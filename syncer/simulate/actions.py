@@ -93,7 +93,7 @@ def _wait_for_case(engine: Engine, step: Step, index: int, kind: str) -> bool:
     title = str(action.get("title", ""))
     if kind == "form":
         form = _form(engine, action)
-        names = {str(form.get("title", "")), str(form.get("key", ""))} - {""}
+        names = {str(form.get("title", "")), str(form.get("key", ""))}
         what = f"form *{form.get('title', title)}* (action *{title}* in step *{step.title}*)"
     else:
         names = {title}
@@ -111,7 +111,7 @@ def _wait_for_case(engine: Engine, step: Step, index: int, kind: str) -> bool:
 
 
 def _schedule_answer(engine: Engine, step: Step, index: int, entry: Activity) -> None:
-    when = clock.later(engine.now, entry.after)
+    when = clock.later(engine.moment, entry.after)
     engine.schedule(when, "answer", step.id, detail=(index, entry))
 
 

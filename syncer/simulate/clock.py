@@ -73,6 +73,6 @@ def iso(at: int) -> str:
     return moment(at).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def today(at: int) -> date:
+def date_at(at: int) -> date:
     """The virtual calendar date at ``at``."""
     return moment(at).date()

@@ -68,7 +68,7 @@ class Engine:
     def __init__(self, graph: Graph, case: Case) -> None:
         self.graph = graph
         self.case = case
-        self.now = 0
+        self.moment = 0
         self.result = Run()
         self.values: dict[str, Any] = {}
         self.collected_at: dict[str, int] = {}
@@ -98,7 +98,7 @@ class Engine:
                 self.schedule(when, "activity", activity.name, detail=activity)
         while not self.result.completed:
             # Whatever is due at this moment happens before tracks and the care flow are judged done.
-            if not self._due or self._due[0].at > self.now:
+            if not self._due or self._due[0].at > self.moment:
                 self._settle()
                 if self.result.completed or not self._due:
                     break
@@ -109,7 +109,7 @@ class Engine:
         return self._finish()
 
     def _handle(self, due: _Due) -> None:
-        self.now = max(self.now, due.at)
+        self.moment = max(self.moment, due.at)
         if due.kind == "step":
             self.activate_step(due.subject, due.reason)
         elif due.kind == "end":
@@ -134,7 +134,9 @@ class Engine:
     def emit(
         self, subject: str, action: str, component: str, name: str, reason: str = "", **more: str
     ) -> None:
-        self.result.events.append(Event(self.now, subject, action, component, name, reason, **more))
+        self.result.events.append(
+            Event(self.moment, subject, action, component, name, reason, **more)
+        )
 
     def problem(self, text: str) -> None:
         if text not in self.result.problems:
@@ -164,14 +166,14 @@ class Engine:
             self.problem(f"data point `{self.graph.label(point)}`: {exc}")
             return False
         self.values[point] = value
-        self.collected_at[point] = self.now
+        self.collected_at[point] = self.moment
         if not quiet:
             text = f"{reason}: {shown(value)}"
             self.emit("data_point", COLLECTED, point, self.graph.label(point), text)
         return True
 
     def judge(self, rule_id: str) -> rules.Verdict:
-        verdict = rules.judge(self.graph, rule_id, self.values, self.now)
+        verdict = rules.judge(self.graph, rule_id, self.values, self.moment)
         for text in verdict.problems:
             self.problem(text)
         return verdict
@@ -195,7 +197,9 @@ class Engine:
             return
         self.tracks[track_id] = Fate.ACTIVE
         self.emit("track", ACTIVATE, track.id, track.title, reason, key=track.key)
-        self.collect(f"{track_id}-ACTIVATION", clock.iso(self.now), "track activated", quiet=True)
+        self.collect(
+            f"{track_id}-ACTIVATION", clock.iso(self.moment), "track activated", quiet=True
+        )
         if not self.graph.outgoing.get(track_id):
             self.dead_ends.setdefault(track_id, []).append(
                 "the track has no transition out of its start"
@@ -222,7 +226,7 @@ class Engine:
                     key=track.key,
                 )
                 self.collect(
-                    f"{track_id}-COMPLETION", clock.iso(self.now), "track completed", quiet=True
+                    f"{track_id}-COMPLETION", clock.iso(self.moment), "track completed", quiet=True
                 )
                 triggers.track_completed(self, track_id)
                 done = True
@@ -280,7 +284,7 @@ class Engine:
             key=step.key,
             within=self._track_title(step),
         )
-        self.collect(f"{step_id}-ACTIVATION", clock.iso(self.now), "step activated", quiet=True)
+        self.collect(f"{step_id}-ACTIVATION", clock.iso(self.moment), "step activated", quiet=True)
         self.next_action[step_id] = 0
         actions.advance(self, step)
 
@@ -295,7 +299,7 @@ class Engine:
         self.emit(
             "step", COMPLETE, step.id, step.title, why, key=step.key, within=self._track_title(step)
         )
-        self.collect(f"{step.id}-COMPLETION", clock.iso(self.now), "step completed", quiet=True)
+        self.collect(f"{step.id}-COMPLETION", clock.iso(self.moment), "step completed", quiet=True)
         triggers.step_completed(self, step.id)
         self.judge_transitions(step.id, f"step *{step.title}*")
 
@@ -353,7 +357,7 @@ class Engine:
         kind = "end" if transition.to_end else "step"
         subject = transition.track_id if transition.to_end else transition.destination
         reason = f"transition `{transition.id}` was taken {why}{wait}"
-        self.schedule(clock.later(self.now, delay), kind, subject, reason)
+        self.schedule(clock.later(self.moment, delay), kind, subject, reason)
 
     def _dead(self, first: Transition, first_why: str) -> None:
         """Mark transitions not taken; a step all of whose ways in are dead is discarded, and so on."""

@@ -92,8 +92,8 @@ def _equal(value: Any, operand: Any, value_type: str, _now: int) -> bool:
     return bool(value == convert(operand, value_type))
 
 
-def _not_equal(value: Any, operand: Any, value_type: str, now: int) -> bool:
-    return not _equal(value, operand, value_type, now)
+def _not_equal(value: Any, operand: Any, value_type: str, moment: int) -> bool:
+    return not _equal(value, operand, value_type, moment)
 
 
 def _items(operand: Any, value_type: str) -> list[Any]:
@@ -113,8 +113,8 @@ def _contains(value: Any, operand: Any, value_type: str, _now: int) -> bool:
     return str(convert(operand, "string")) in str(convert(value, "string"))
 
 
-def _not_contains(value: Any, operand: Any, value_type: str, now: int) -> bool:
-    return not _contains(value, operand, value_type, now)
+def _not_contains(value: Any, operand: Any, value_type: str, moment: int) -> bool:
+    return not _contains(value, operand, value_type, moment)
 
 
 def _any_of(value: Any, operand: Any, value_type: str, _now: int) -> bool:
@@ -126,8 +126,8 @@ def _any_of(value: Any, operand: Any, value_type: str, _now: int) -> bool:
     return value in choices
 
 
-def _none_of(value: Any, operand: Any, value_type: str, now: int) -> bool:
-    return not _any_of(value, operand, value_type, now)
+def _none_of(value: Any, operand: Any, value_type: str, moment: int) -> bool:
+    return not _any_of(value, operand, value_type, moment)
 
 
 def _in_range(value: Any, operand: Any, value_type: str, _now: int) -> bool:
@@ -156,32 +156,32 @@ def _true(value: Any, _operand: Any, _value_type: str, _now: int) -> bool:
         return False
 
 
-def _not_true(value: Any, operand: Any, value_type: str, now: int) -> bool:
-    return not _true(value, operand, value_type, now)
+def _not_true(value: Any, operand: Any, value_type: str, moment: int) -> bool:
+    return not _true(value, operand, value_type, moment)
 
 
-def _today(value: Any, _operand: Any, _value_type: str, now: int) -> bool:
-    return as_date(value).date() == clock.today(now)
+def _today(value: Any, _operand: Any, _value_type: str, moment: int) -> bool:
+    return as_date(value).date() == clock.date_at(moment)
 
 
-def _days_before(value: Any, now: int) -> float:
-    return (clock.moment(now) - as_date(value)).total_seconds() / clock.DAY
+def _days_before(value: Any, moment: int) -> float:
+    return (clock.moment(moment) - as_date(value)).total_seconds() / clock.DAY
 
 
-def _less_days_ago(value: Any, operand: Any, _value_type: str, now: int) -> bool:
-    return 0 <= _days_before(value, now) < as_number(operand)
+def _less_days_ago(value: Any, operand: Any, _value_type: str, moment: int) -> bool:
+    return 0 <= _days_before(value, moment) < as_number(operand)
 
 
-def _more_days_ago(value: Any, operand: Any, _value_type: str, now: int) -> bool:
-    return _days_before(value, now) > as_number(operand)
+def _more_days_ago(value: Any, operand: Any, _value_type: str, moment: int) -> bool:
+    return _days_before(value, moment) > as_number(operand)
 
 
 def _file(value: Any, _operand: Any, _value_type: str, _now: int) -> bool:
     return not is_empty(value)
 
 
-def _no_file(value: Any, operand: Any, value_type: str, now: int) -> bool:
-    return not _file(value, operand, value_type, now)
+def _no_file(value: Any, operand: Any, value_type: str, moment: int) -> bool:
+    return not _file(value, operand, value_type, moment)
 
 
 def _op(

@@ -35,8 +35,8 @@ class _Condition:
     problem: str | None = None
 
 
-def judge(graph: Graph, rule_id: str, values: Mapping[str, Any], now: int) -> Verdict:
-    """Judge rule ``rule_id`` on ``values`` (data point id -> typed value) at virtual time ``now``."""
+def judge(graph: Graph, rule_id: str, values: Mapping[str, Any], moment: int) -> Verdict:
+    """Judge rule ``rule_id`` on ``values`` (data point id -> typed value) at virtual time ``moment``."""
     rule = graph.rules.get(rule_id)
     if rule is None:
         problem = f"rule `{rule_id}` does not exist in the flow"
@@ -44,7 +44,7 @@ def judge(graph: Graph, rule_id: str, values: Mapping[str, Any], now: int) -> Ve
     conditions = [c for c in rule.get("conditions") or [] if isinstance(c, dict)]
     if not conditions:
         return Verdict(True, f"rule `{rule_id}` has no conditions, so it always holds")
-    judged = [_condition(graph, c, values, now) for c in conditions]
+    judged = [_condition(graph, c, values, moment) for c in conditions]
     either = rule.get("boolean_operator") == "or"
     holds = any(c.holds for c in judged) if either else all(c.holds for c in judged)
     # Name what decided it: the holding conditions of a true `or`, the failing ones of a false `and`.
@@ -56,7 +56,7 @@ def judge(graph: Graph, rule_id: str, values: Mapping[str, Any], now: int) -> Ve
 
 
 def _condition(
-    graph: Graph, condition: dict[str, Any], values: Mapping[str, Any], now: int
+    graph: Graph, condition: dict[str, Any], values: Mapping[str, Any], moment: int
 ) -> _Condition:
     reference = str(condition.get("reference", ""))
     label = f"`{graph.label(reference)}`"
@@ -82,11 +82,14 @@ def _condition(
         reason = f"{operand_text} has no value" if missing else "the condition has no operand"
         return _Condition(False, f"{label} is {shown(value)}, but {reason}")
     try:
-        holds = operator.judge(value, operand, graph.value_type(reference), now)
+        holds = operator.judge(value, operand, graph.value_type(reference), moment)
     except ValueProblem as exc:
         problem = f"{label} {name} {operand_text}: {exc}"
         return _Condition(False, f"{label} cannot be compared: {exc}", problem)
-    return _Condition(holds, f"{label} is {shown(value)}, {reads(holds)}")
+    said = reads(holds)
+    return _Condition(
+        holds, f"{label} is {shown(value)}" + ("" if said == shown(value) else f", {said}")
+    )
 
 
 def _operand(graph: Graph, operand: Any, values: Mapping[str, Any]) -> tuple[Any, str, bool]:

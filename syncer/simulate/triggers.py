@@ -147,4 +147,4 @@ def fire(engine: Engine, trigger: Trigger, why: str, delayed: bool = True) -> No
     wait = f"; the track starts {delay} later" if delay and delay.amount > 0 else ""
     engine.emit("trigger", FIRED, trigger.id, target, f"{why}{wait}")
     reason = f"trigger `{trigger.id}` ({trigger.type}): {why}"
-    engine.schedule(clock.later(engine.now, delay), "track", trigger.target_track, reason)
+    engine.schedule(clock.later(engine.moment, delay), "track", trigger.target_track, reason)
