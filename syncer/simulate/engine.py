@@ -433,12 +433,16 @@ class Engine:
     def _why_not_complete(self) -> list[Waiting]:
         waiting = [Waiting(step_id, text) for (step_id, _index), text in self.waiting.items()]
         for track_id, fate in self.tracks.items():
-            if fate is Fate.ACTIVE and track_id not in self.ends:
-                title = self.graph.tracks[track_id].title
-                reasons = self.dead_ends.get(track_id) or ["its active steps never completed"]
-                waiting.append(
-                    Waiting(
-                        track_id, f"track *{title}* never reached its end: {'; '.join(reasons)}"
-                    )
-                )
+            if fate is not Fate.ACTIVE or track_id in self.ends:
+                continue
+            if any(
+                f is Fate.ACTIVE and self.graph.steps[s].track_id == track_id
+                for s, f in self.steps.items()
+            ):
+                continue  # its waiting action says why already
+            title = self.graph.tracks[track_id].title
+            reasons = self.dead_ends.get(track_id) or ["no path through it is left"]
+            waiting.append(
+                Waiting(track_id, f"track *{title}* never reached its end: {'; '.join(reasons)}")
+            )
         return waiting

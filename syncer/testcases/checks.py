@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import Problem
 from ..simulate.calculations import REGISTRY
 from ..simulate.graph import Graph
-from ..simulate.values import ValueProblem, convert
+from ..simulate.values import ValueProblem, convert, shown
 from ..yamlio import Document, JsonPath
 
 JUDGED = {
@@ -212,7 +212,7 @@ def _option(
         listed = ", ".join(f"{o.get('value')} ({o.get('label')})" for o in options)
         found.error(
             path,
-            f"question `{key}` has no option {', '.join(str(w) for w in wrong)}.",
+            f"question `{key}` has no option {', '.join(shown(w) for w in wrong)}.",
             f"Its options: {listed}.",
         )
 
@@ -340,16 +340,23 @@ def _start_track(found: Findings, graph: Graph, path: JsonPath, activity: dict[s
         for t in graph.triggers
         if t.type == "ad_hoc" and t.target_track in graph.tracks
     }
-    if name not in ad_hoc:
-        titles = [t.title for t in graph.tracks.values()]
-        hint = _hint(
-            name,
-            ad_hoc or titles,
-            f"Tracks with an ad hoc trigger: {', '.join(f'`{t}`' for t in sorted(ad_hoc)) or 'none'}.",
-        )
+    if name in ad_hoc:
+        return
+    tracks = {t.title: t.id for t in graph.tracks.values()}
+    if name in tracks:
+        starts = sorted({t.type for t in graph.triggers if t.target_track == tracks[name]}) or [
+            "nothing"
+        ]
         found.error(
-            (*path, "name"), f"the flow has no track `{name}` with an ad hoc trigger.", hint
+            (*path, "name"),
+            f"track `{name}` has no ad hoc trigger; it is started by {', '.join(starts)}.",
+            "A case can only start a track that Studio lets a person start (an ad hoc trigger).",
         )
+        return
+    hint = _hint(
+        name, tracks, f"Tracks of this flow: {', '.join(f'`{t}`' for t in sorted(tracks))}."
+    )
+    found.error((*path, "name"), f"the flow has no track `{name}`.", hint)
 
 
 def _narrowing(found: Findings, graph: Graph, path: JsonPath, activity: dict[str, Any]) -> None:
