@@ -79,7 +79,9 @@ def judge(definition: CaseDefinition, run: Run, graph: Graph, file: str, flow: s
         for a in s.actions
         if a.get("type") == "checklist"
     }
-    for activity, line in zip(definition.case.activities, definition.activity_lines, strict=True):
+    lines = definition.activity_lines
+    for activity in definition.case.activities:
+        line = lines[activity.index] if activity.index < len(lines) else None
         unknown = (
             activity.type == "checklist" and activity.name not in checklists
         )  # warned about already
