@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from syncer.simulate import Activity, Answer, Case, Delay
+from syncer.testcases import Activity, Answer, Case, Delay
 
 STAKEHOLDER = "patient"
 

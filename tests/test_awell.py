@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer import awell, awell_tables, awellio, canonical, model, yamlio
+from syncer import awell, canonical, model, yamlio
+from syncer.awell import folder as awellio
+from syncer.awell import tables as awell_tables
 from syncer.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

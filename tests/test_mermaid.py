@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.mermaid import (
+from syncer.model import Change, Component, FlowPlan, Status
+from syncer.report.mermaid import (
     changed_track_ids,
     flow_diagrams,
     label,
@@ -16,7 +17,6 @@ from syncer.mermaid import (
     rule_words,
     track_flowchart,
 )
-from syncer.model import Change, Component, FlowPlan, Status
 
 POINTS = {
     "dp1": {"id": "dp1", "key": "PHQ9_SCORE", "qualified_key": "phq9.PHQ9_SCORE"},

@@ -13,14 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer import yamlio
-from syncer.commands.ids import data_point_ids, env_name, flow_ids
-from syncer.commands.publish import publication_notes
-from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
-from syncer.preflight import (
+from syncer.golive.checks import (
     FlowFacts,
     api_endpoints,
     checklist,
-    concealed_values,
+    concealed_checks,
     endpoint_from_constant,
     environment_values,
     identifier_systems,
@@ -30,7 +27,11 @@ from syncer.preflight import (
     sandbox_hint,
     validation,
 )
-from syncer.preflight_items import Level
+from syncer.golive.ids import data_point_ids, flow_ids
+from syncer.golive.items import Level
+from syncer.golive.publish import publication_notes
+from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
+from syncer.report.ids import env_name
 
 PROJECT = Path(__file__).resolve().parents[1]
 MRN = "https://awellhealth.com/identifiers/mrn"
@@ -154,7 +155,7 @@ def test_blank_concealed_values_block(make_flow: FlowMaker) -> None:
     for _ref, item in iter_value_items(flow):
         if item.get("concealed"):
             item["has_value"] = _ref == "EHR_API_KEY"
-    items = concealed_values(flow, _env(secrets={"elation.client_secret": "ELATION_SECRET"}))
+    items = concealed_checks(flow, _env(secrets={"elation.client_secret": "ELATION_SECRET"}))
     levels = _levels(items)
     assert levels == {"EHR_API_KEY": Level.PASS, "elation.client_secret": Level.BLOCK}
     blocked = next(i for i in items if i.level is Level.BLOCK)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncer.simulate import Activity, Answer, Delay, Fate, Run, simulate
+from syncer.testcases import Activity, Answer, Delay, Fate, Run, simulate
 
 from .simflows import (
     case,

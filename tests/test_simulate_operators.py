@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from syncer.simulate import clock
-from syncer.simulate.graph import build
-from syncer.simulate.operators import OPERATORS
-from syncer.simulate.rules import judge
-from syncer.simulate.values import ValueProblem, convert
+from syncer.testcases import clock
+from syncer.testcases.graph import build
+from syncer.testcases.operators import OPERATORS
+from syncer.testcases.rules import judge
+from syncer.testcases.values import ValueProblem, convert
 
 from .simflows import chain, condition, flow, point, rule
 

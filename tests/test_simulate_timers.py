@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from syncer.simulate import Activity, Answer, Delay, Fate, clock, simulate
+from syncer.testcases import Activity, Answer, Delay, Fate, clock, simulate
 
 from .simflows import (
     case,

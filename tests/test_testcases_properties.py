@@ -13,10 +13,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from syncer import yamlio
-from syncer.simulate import Activity, Answer, Case, Fate, simulate
-from syncer.simulate.graph import build
-from syncer.testcases import load
+from syncer.testcases import Activity, Answer, Case, Fate, load, simulate
 from syncer.testcases.cases import CaseDefinition, Expectation
+from syncer.testcases.graph import build
 from syncer.testcases.judge import judge
 
 from .strategies import FLOW_SETTINGS, careflows

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import awell_export, awellio, yamlio
+from .. import yamlio
+from ..awell import folder as awellio
+from ..awell import outbound as awell_export
 from ..errors import EXIT_OK, ConfigError, UsageError
 from ..model import FLOW_KEY_PATTERN
 

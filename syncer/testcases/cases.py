@@ -12,10 +12,10 @@ from typing import Any
 
 from .. import yamlio
 from ..errors import Problem, ValidationError
-from ..simulate import Activity, Answer, Case
-from ..simulate.graph import Graph, build, delay_of
 from . import schema
 from .checks import check
+from .graph import Graph, build, delay_of
+from .inputs import Activity, Answer, Case
 
 EXPECTATION_TYPES = ("step", "track", "careflow")
 

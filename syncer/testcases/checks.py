@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problem
-from ..simulate.calculations import REGISTRY
-from ..simulate.graph import Graph
-from ..simulate.values import ValueProblem, convert, shown
 from ..yamlio import Document, JsonPath
+from .calculations import REGISTRY
+from .graph import Graph
+from .values import ValueProblem, convert, shown
 
 JUDGED = {
     "step": ("ACTIVATE", "COMPLETE", "DISCARDED", "NOT_TRIGGERED"),

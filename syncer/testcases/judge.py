@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..simulate import Event, Fate, Run
-from ..simulate.clock import elapsed
-from ..simulate.graph import Graph
 from .cases import CaseDefinition, Expectation
+from .clock import elapsed
+from .events import Event, Fate, Run
+from .graph import Graph
 
 EXPECTED = {
     "ACTIVATE": "activated",

@@ -10,9 +10,8 @@ import json
 from typing import Any
 
 from ..errors import Problem
-from ..simulate import Event
-from ..simulate.clock import elapsed, iso
-from ..simulate.events import Fate
+from .clock import elapsed, iso
+from .events import Event, Fate
 from .judge import CaseResult
 from .suite import Suite
 

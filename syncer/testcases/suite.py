@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problem, ValidationError
-from ..simulate import simulate
-from ..simulate.graph import Graph, build
 from .cases import CaseFile, load
 from .checks import suggest
+from .engine import simulate
+from .graph import Graph, build
 from .judge import CaseResult, judge
 
 

@@ -11,17 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.apply import Options, apply_plan
+from syncer.apply import ApplyOptions, apply_plan
 from syncer.client import TenantClient
 from syncer.model import Status
 from syncer.planner import plan_environment
 from syncer.workspace import Workspace
 
-from .landscape import ENVIRONMENTS, Landscape, example_flow, landscape
-
-FLOWS = ["depression-screening", "post-op-knee-recovery", "remote-bp-monitoring"]
-BP = "remote-bp-monitoring"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+from .conftest import BP, EU_ONLY, FLOWS, retitle
+from .landscape import Landscape, example_flow, landscape
 
 
 @pytest.fixture
@@ -31,13 +28,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             w.seed("sandbox", example_flow(key))
         assert w.syncer("export", "--env", "sandbox", "--commit").code == 0
         yield w
-
-
-def _retitle(title: str) -> Any:
-    def change(definition: dict[str, Any]) -> None:
-        definition["spec"]["tracks"][0]["steps"][0]["title"] = title
-
-    return change
 
 
 def _routes(client: TenantClient) -> dict[tuple[str, str], int]:
@@ -52,17 +42,17 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
     env = ws.environment("production-eu")
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
         assert {f.status for f in plan.flows} == {Status.IN_SYNC}
         assert result.writes() == 0
         assert _routes(client) == {("GET", "/v1/care-flows"): 1}
 
-    world.edit("sandbox", BP, _retitle("Changed in Git"))
+    world.edit("sandbox", BP, retitle("Changed in Git"))
     world.syncer("export", "--env", "sandbox", "--commit")
     ws = Workspace(world.repo)
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
         assert result.writes() == 1
         assert _routes(client) == {
             ("GET", "/v1/care-flows"): 1,
@@ -72,21 +62,21 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
     ws = Workspace(world.repo)
     with world.client("production-eu") as client:  # and the next run is a no-op again
         plan = plan_environment(ws, env, client)
-        assert apply_plan(plan, env, client, Options()).writes() == 0
+        assert apply_plan(plan, env, client, ApplyOptions()).writes() == 0
         assert _routes(client) == {("GET", "/v1/care-flows"): 1}
 
 
 def test_production_edit_between_plan_and_apply_is_never_overwritten(world: Landscape) -> None:
     assert world.syncer("apply", "--yes").code == 0
-    world.edit("sandbox", BP, _retitle("Git wants this"))
+    world.edit("sandbox", BP, retitle("Git wants this"))
     world.syncer("export", "--env", "sandbox", "--commit")
     ws = Workspace(world.repo)
     env = ws.environment("production-eu")
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
         assert next(f for f in plan.flows if f.key == BP).status is Status.UPDATE
-        world.edit("production-eu", BP, _retitle("Hotfix that raced the apply"), hotfix=True)
-        result = apply_plan(plan, env, client, Options())
+        world.edit("production-eu", BP, retitle("Hotfix that raced the apply"), hotfix=True)
+        result = apply_plan(plan, env, client, ApplyOptions())
     outcome = next(r for r in result.results if r.key == BP)
     assert outcome.action == "refused" and "conflict" in outcome.detail
     live = world.live("production-eu", BP)["definition"]
@@ -117,7 +107,7 @@ def test_tenant_failing_midway_leaves_flows_old_or_new_and_a_rerun_converges(
     url = world.tenants["production-eu"].url
     with TenantClient(env.name, url, key, retries=0, transport=_FailAfterWrites(1)) as client:
         plan = plan_environment(ws, env, client)
-        result = apply_plan(plan, env, client, Options())
+        result = apply_plan(plan, env, client, ApplyOptions())
     actions = [r.action for r in result.results]
     assert actions.count("created") == 1 and "failed" in actions
     with world.client("production-eu") as client:
@@ -187,11 +177,11 @@ def test_reconcile_never_overwrites_a_production_edit_and_is_idempotent(
         hotfix: str | None = None
         for number, operation in enumerate([*operations, "reconcile"]):
             if operation == "git":
-                world.edit("sandbox", BP, _retitle(f"git edit {number}"))
+                world.edit("sandbox", BP, retitle(f"git edit {number}"))
                 world.syncer("export", "--env", "sandbox", "--commit")
             elif operation == "hotfix":
                 hotfix = f"hotfix {number}"
-                world.edit("production-eu", BP, _retitle(hotfix), hotfix=True)
+                world.edit("production-eu", BP, retitle(hotfix), hotfix=True)
             else:
                 world.syncer("reconcile")
                 title = world.live("production-eu", BP)["definition"]["spec"]["tracks"][0]

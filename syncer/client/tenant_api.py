@@ -1,0 +1,194 @@
+"""The tenant API as the client sees it: the ``Tenant`` interface, one call's description, the
+counters, the concurrent flow stream, and how answers are read (Retry-After, problem+json).
+
+Split from ``client.py`` so that the client itself is the retry loop and the error translation.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from syncer import model
+
+
+class Tenant(Protocol):
+    """What syncer needs from a tenant: everything above the client is typed against this protocol,
+    so a second implementation (a vendor adapter) plugs in at ``client_for`` without touching the
+    planner, apply or export. It is a context manager that closes its connections on exit."""
+
+    environment: str
+
+    def __enter__(self) -> Tenant: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def tenant(self) -> dict[str, Any]: ...
+    def put_identifier_systems(self, items: list[dict[str, str]]) -> dict[str, Any]: ...
+    def list_flows(self) -> list[dict[str, Any]]: ...
+    def get_flow(self, definition_id: str) -> dict[str, Any]: ...
+    def get_flows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+    def iter_flows(self, ids: Sequence[str]) -> FlowStream: ...
+    def put_flow(
+        self,
+        definition_id: str,
+        definition: dict[str, Any],
+        *,
+        annotations: dict[str, str] | None = None,
+        if_match: int | None = None,
+        create: bool = False,
+        edit_source: str = "syncer",
+        hotfix: bool = False,
+    ) -> dict[str, Any]: ...
+    def delete_flow(self, definition_id: str, if_match: int) -> None: ...
+    def publish(self, definition_id: str, notes: str | None = None) -> dict[str, Any]: ...
+    def versions(self, definition_id: str) -> list[dict[str, Any]]: ...
+    def history(self, definition_id: str) -> list[dict[str, Any]]: ...
+    def history_revision(self, definition_id: str, revision: int) -> dict[str, Any]: ...
+    def healthz(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class ClientStats:
+    """Counters for tests and benchmarks; every attempt on the wire counts, retries included."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes_sent: int = 0  # request body bytes
+    bytes_received: int = 0  # response bytes as downloaded
+    not_modified: int = 0  # 304 answers: reads the ETag saved
+    by_route: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path template)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One logical API call: everything a retry decision or an error message needs."""
+
+    method: str
+    template: str
+    flow: str | None = None
+    scope: str = "read"
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    idempotent: bool = True
+    secrets: tuple[str, ...] = ()
+    revision: int | None = None
+
+    @property
+    def path(self) -> str:
+        # Quoted so that an id can never walk to another path ("/", "?", "#"); httpx would still
+        # collapse a "." or ".." segment, so those are no ids at all.
+        if "{id}" in self.template and not (self.flow or "").strip("."):
+            raise ValueError(f"not a care-flow definition id: {self.flow!r}")
+        path = self.template.replace("{id}", quote(self.flow or "", safe=""))
+        return path.replace("{revision}", str(self.revision))
+
+
+class FlowStream:
+    """Flows fetched over a pool of ``workers`` threads, yielded in the order of ``ids``.
+
+    Requests start when the stream is made, a few times ``workers`` ahead of the consumer (so memory
+    stays bounded however many flows there are). The first failure is raised; closing the stream (or
+    leaving its ``with`` block) cancels the requests not yet started and waits for the running ones.
+    """
+
+    def __init__(
+        self, get: Callable[[str], dict[str, Any]], ids: Sequence[str], workers: int
+    ) -> None:
+        self._get = get
+        self._ids = iter(dict.fromkeys(ids))
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="syncer-get")
+        self._pending: deque[Future[dict[str, Any]]] = deque(
+            self._pool.submit(get, i) for i in itertools.islice(self._ids, 4 * workers)
+        )
+
+    def __iter__(self) -> FlowStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if not self._pending:
+            self.close()
+            raise StopIteration
+        future = self._pending.popleft()
+        following = next(self._ids, None)
+        if following is not None:
+            self._pending.append(self._pool.submit(self._get, following))
+        try:
+            return future.result()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> FlowStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def retry_after(response: httpx.Response, cap: float) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), cap)
+
+
+def problem_text(response: httpx.Response) -> str:
+    """``: detail`` plus one line per validation error, from an application/problem+json body."""
+    try:
+        problem = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return f" ({response.reason_phrase})" if response.reason_phrase else ""  # a proxy's page
+    if not isinstance(problem, dict):
+        return ""
+    text = str(problem.get("detail") or problem.get("title") or "")
+    lines = [f"; the tenant says: {text}" if text else ""]
+    for entry in problem.get("errors") or []:
+        if isinstance(entry, dict):
+            where = entry.get("path") or entry.get("pointer") or entry.get("loc") or "(flow)"
+            if isinstance(where, list):
+                where = ".".join(str(part) for part in where)
+            lines.append(f"\n  - {where}: {entry.get('message') or entry.get('detail') or entry}")
+        else:
+            lines.append(f"\n  - {entry}")
+    return "".join(lines)
+
+
+def concealed_values(definition: dict[str, Any]) -> tuple[str, ...]:
+    """The concealed values a request body carries, so that no message can repeat them."""
+    concealed = (
+        item.get("value")
+        for _, item in model.iter_value_items(definition)
+        if item.get("concealed") and item.get("value") not in (None, "")
+    )
+    return tuple(sorted({str(value) for value in concealed}, key=len, reverse=True))
+
+
+def list_items(body: Any) -> list[dict[str, Any]] | None:
+    """A list answer, bare or wrapped as ``{items: [...]}``; None when the shape is wrong."""
+    if isinstance(body, dict):
+        body = body.get("items")
+    return body if isinstance(body, list) else None

@@ -1,0 +1,34 @@
+"""Sync windows (SPEC 4 `windows:`): when reconcile may write. Deny wins over allow.
+
+A window is open at ``t`` when its cron fired at some ``s`` with ``s <= t < s + duration``, evaluated in
+the window's time zone. With no allow window, writes are allowed unless a deny window is open; with
+allow windows, a write also needs one of them open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from ..model import Window
+
+
+def is_open(window: Window, at: datetime) -> bool:
+    local = at.astimezone(ZoneInfo(window.timezone))
+    start_search = local - timedelta(seconds=window.duration_seconds)
+    fired = croniter(window.cron, start_search).get_next(datetime)
+    return bool(fired <= local)
+
+
+def writes_allowed(windows: Sequence[Window], at: datetime) -> tuple[bool, str]:
+    """Whether reconcile may write at ``at``, and why not."""
+    for window in windows:
+        if window.kind == "deny" and is_open(window, at):
+            return False, f"deny window `{window.cron}` ({window.timezone}) is open"
+    allows = [w for w in windows if w.kind == "allow"]
+    if allows and not any(is_open(w, at) for w in allows):
+        return False, "no allow window is open"
+    return True, ""

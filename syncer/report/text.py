@@ -1,0 +1,92 @@
+"""The plan for a terminal: plain text, or ANSI colours. Pure."""
+
+from __future__ import annotations
+
+from ..model import EnvironmentPlan, FlowPlan, Status
+from .safe_text import Style, flatten
+from .words import (
+    CONCEALED,
+    ORDER,
+    RenderOptions,
+    change_sections,
+    concealed_refs,
+    consequence,
+    describe_breaking,
+    describe_change,
+    is_breaking,
+    ordered,
+    raw_text,
+    who_edited,
+)
+
+_PAINT = {
+    Status.CONFLICT: "red",
+    Status.DRIFT: "yellow",
+    Status.UNMANAGED: "yellow",
+    Status.ORPHANED: "yellow",
+    Status.CREATE: "green",
+    Status.UPDATE: "cyan",
+    Status.IN_SYNC: "dim",
+}
+
+
+def render_text(plans: list[EnvironmentPlan], *, color: bool = False) -> str:
+    """The plan for a terminal: plain text, or ANSI colours when ``color``."""
+    style = Style(markdown=False, color=color)
+    lines = [line for plan in plans for line in _text_environment(plan, style)]
+    return "\n".join(lines).rstrip() + "\n" if lines else "No environments were planned.\n"
+
+
+def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
+    counts = plan.summary()
+    commit = f" (git {flatten(plan.git_commit[:12])})" if plan.git_commit else ""
+    lines = [
+        s.bold(flatten(plan.environment) + commit),
+        "  " + " · ".join(f"{status.value} {counts[status.value]}" for status in ORDER),
+    ]
+    lines += [f"  {s.paint('error:', 'red')} {flatten(e, 500)}" for e in plan.errors]
+    flows = ordered(plan.flows)
+    for flow in flows:
+        if flow.status is not Status.IN_SYNC:
+            lines += ["", *_text_flow(flow, plan.environment, s)]
+    in_sync = [flatten(f.key) for f in flows if f.status is Status.IN_SYNC]
+    if in_sync:
+        lines += ["", s.paint(f"  in sync: {', '.join(in_sync)}", "dim")]
+    return [*lines, ""]
+
+
+def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
+    o, refs = RenderOptions(diagrams=False), concealed_refs(flow)
+    status = s.paint(f"{flow.status.value.upper():<10}", _PAINT[flow.status])
+    badge = s.paint(" BREAKING", "red") if is_breaking(flow) else ""
+    lines = [f"  {status}{flatten(flow.key)}  {s.name(flow.title)}{badge}"]
+    lines += [f"    {s.ours(flow.reason)}"] if flow.reason else []
+    for change in [c for c in flow.changes + flow.git_side if c.breaking]:
+        lines.append(f"    {s.paint('! breaking:', 'red')} {describe_breaking(change, s)}")
+    if flow.status in (Status.DRIFT, Status.CONFLICT):
+        lines += [f"    {line}" for line in who_edited(flow, environment, s)]
+    for heading, changes in change_sections(flow):
+        lines += [f"    {heading}:"] if changes and flow.status is Status.CONFLICT else []
+        for change in changes:
+            line, diff = describe_change(change, s, o, refs)
+            mark = {"added": "+", "removed": "-"}.get(change.kind, "~")
+            lines.append(f"    {mark} {line}")
+            lines += [f"        {_paint_diff(d, s)}" for d in diff]
+    lines += [f"    · {describe_change(c, s, o, refs)[0]}" for c in flow.changes if c.cosmetic][:1]
+    for d in flow.constants:
+        value = (
+            CONCEALED
+            if d.concealed
+            else flatten(raw_text(d.value), 60)
+            if d.value is not None
+            else ""
+        )
+        lines.append(
+            f"    constant {flatten(d.key)}: {d.decision.value}{' ' + value if value else ''}"
+        )
+    return [*lines, f"    {consequence(flow, environment, s)}"]
+
+
+def _paint_diff(line: str, s: Style) -> str:
+    colour = {"+": "green", "-": "red"}.get(line[:1])
+    return s.paint(line, colour) if colour else line

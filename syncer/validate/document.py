@@ -1,0 +1,162 @@
+"""Schema and meaning checks of one loaded document: a care flow or an environment.
+
+Every finding is a ``Problem`` that names the file, line and column and says what to do. The schema
+messages come from ``schema``; the meaning checks of a care flow from ``semantics``; those of an
+environment (cron, time zones, signed commits, identifier systems) are here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+from ..canonical import render_flow, to_file_form
+from ..errors import Problem, ValidationError
+from ..yamlio import Document, JsonPath, document_from_data
+from . import semantics
+from .schema import quoted, schema_findings
+
+
+def _empty(doc: Document, what: str) -> Problem:
+    return Problem(
+        doc.path, f"the file is empty; {what}.", 1, 1, "See docs/flow-format.md and SPEC 4."
+    )
+
+
+def _located(doc: Document, problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def check_flow(
+    doc: Document, expected_key: str | None = None, warnings: list[Problem] | None = None
+) -> list[Problem]:
+    """Schema and meaning problems of one care-flow document; ``expected_key`` is its folder name.
+
+    Findings that do not make the flow wrong (a text naming a deleted dynamic variable) go to
+    ``warnings`` when a list is given, and are never in the result.
+    """
+    if doc.data is None:
+        return [
+            _empty(
+                doc, "a care flow starts with `apiVersion: syncer.careflow/v1` and `kind: CareFlow`"
+            )
+        ]
+    findings = schema_findings(doc.data, "careflow")
+    problems = [doc.problem(f.path, f.message, f.hint) for f in findings]
+    metadata = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+    key = metadata.get("key") if isinstance(metadata, dict) else None
+    if expected_key is not None and isinstance(key, str) and key != expected_key:
+        problems.append(
+            doc.problem(
+                ("metadata", "key"),
+                f"metadata.key {quoted(key)} does not match its folder `flows/{expected_key}/`.",
+                "The key and the folder name must be equal: rename the folder or change the key.",
+            )
+        )
+    if isinstance(doc.data, dict) and not any(f.structural for f in findings):
+        errors, found_warnings = semantics.check_meaning(doc)
+        problems.extend(errors)
+        if warnings is not None:
+            warnings.extend(found_warnings)
+    return _located(doc, problems)
+
+
+def check_environment(doc: Document, expected_name: str | None = None) -> list[Problem]:
+    """Schema and meaning problems of one environment document; ``expected_name`` is its file stem."""
+    if doc.data is None:
+        return [
+            _empty(
+                doc,
+                "an environment starts with `apiVersion: syncer.careflow/v1` and `kind: Environment`",
+            )
+        ]
+    findings = schema_findings(doc.data, "environment")
+    problems = [doc.problem(f.path, f.message, f.hint) for f in findings]
+    data = doc.data if isinstance(doc.data, dict) else {}
+    name = data.get("name")
+    if expected_name is not None and isinstance(name, str) and name != expected_name:
+        problems.append(
+            doc.problem(
+                ("name",),
+                f"name {quoted(name)} does not match the file name `{expected_name}.yaml`.",
+                "The name and the file name must be equal: rename the file or change the name.",
+            )
+        )
+    if data and not any(f.structural for f in findings):
+        problems.extend(_environment_meaning(doc, data))
+    return _located(doc, problems)
+
+
+def _environment_meaning(doc: Document, data: dict[str, Any]) -> Iterator[Problem]:
+    for index, window in enumerate(data.get("windows") or []):
+        path: JsonPath = ("windows", index)
+        if not _cron_valid(str(window.get("cron"))):
+            yield doc.problem(
+                (*path, "cron"),
+                f"{quoted(window.get('cron'))} is not a valid cron expression.",
+                "Use five fields: minute hour day-of-month month day-of-week, e.g. `0 7 * * 1-5`.",
+            )
+        if not _timezone_valid(str(window.get("timezone"))):
+            zone = str(window.get("timezone"))
+            close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
+            hint = f"Did you mean `{close[0]}`?" if close else "Use an IANA name such as `UTC`."
+            yield doc.problem(
+                (*path, "timezone"), f"{quoted(zone)} is not a known time zone.", hint
+            )
+    verify = data.get("verify") or {}
+    if verify.get("signed_commits") and not verify.get("allowed_signers"):
+        yield doc.problem(
+            ("verify",),
+            "`verify.signed_commits` is true but `allowed_signers` is missing.",
+            "Name the allowed-signers file, e.g. `allowed_signers: .syncer/allowed_signers`.",
+        )
+    seen: set[str] = set()
+    for index, system in enumerate(data.get("identifier_systems") or []):
+        if system.get("name") in seen:
+            yield doc.problem(
+                ("identifier_systems", index, "name"),
+                f"identifier system {quoted(system.get('name'))} is listed twice.",
+                "List each identifier system once.",
+            )
+        seen.add(system.get("name"))
+
+
+def _cron_valid(expression: str) -> bool:
+    from croniter import croniter
+
+    return len(expression.split()) == 5 and bool(croniter.is_valid(expression))
+
+
+def _timezone_valid(name: str) -> bool:
+    if not zoneinfo.available_timezones():  # no tz database here: nothing to check against
+        return True
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def check_rendered(
+    document: dict[str, Any],
+    text: str,
+    display: str,
+    key: str,
+    warnings: list[Problem] | None = None,
+) -> list[Problem]:
+    """Problems of a flow file syncer rendered (``text`` is ``render_flow(document)``), located in
+    ``text`` without parsing it back."""
+    try:
+        return check_flow(document_from_data(document, text, display), key, warnings)
+    except ValidationError as exc:
+        return exc.problems
+
+
+def check_definition(
+    definition: dict[str, Any], key: str, display: str, warnings: list[Problem] | None = None
+) -> list[Problem]:
+    """A tenant's definition checked as the file it would be in Git: file form, text, located check."""
+    document = to_file_form(definition)
+    return check_rendered(document, render_flow(document), display, key, warnings)

@@ -1,0 +1,306 @@
+"""Validation of a GitOps repository: which files to check, and the checks across files.
+
+``check_repository`` walks ``flows/*/flow.yaml`` and ``environments/*.yaml`` (or the files and folders
+given), refuses paths outside the repository, checks each document (``document_check``) and then
+checks across files: flow keys and definition ids are unique, and each environment agrees with the
+flows it receives (they exist, values only for visible items, secrets only for concealed ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+from ..errors import Problem, ValidationError
+from ..model import FLOW_KEY_PATTERN, iter_value_items
+from ..yamlio import Document, JsonPath
+from .checker import suggest
+from .document import check_environment, check_flow
+from .schema import FLOW_KEY_HINT
+
+
+@dataclass
+class RepositoryCheck:
+    """What ``check_repository`` found: blocking problems, warnings, and how many files it read."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    flows: int = 0
+    environments: int = 0
+
+
+@dataclass
+class _Targets:
+    flows: dict[Path, str | None] = field(default_factory=dict)  # file -> expected key
+    environments: dict[Path, str | None] = field(default_factory=dict)  # file -> expected name
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def is_flow_key(text: str) -> bool:
+    """Whether ``text`` is a safe flow key (a slug; no path traversal)."""
+    return bool(FLOW_KEY_PATTERN.match(text))
+
+
+def validate_repository(repo: Path, paths: Sequence[Path] = ()) -> list[Problem]:
+    """Every blocking problem of the repository's flows and environments (or only of ``paths``)."""
+    return check_repository(repo, paths).problems
+
+
+def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
+    """Validate ``flows/*/flow.yaml`` and ``environments/*.yaml``, or the given files and folders.
+
+    A path outside the repository (symbolic links resolved) is refused. Environments are checked against
+    every flow of the repository, even when only the environment was named.
+    """
+    root = repo.resolve()
+    if not root.is_dir():
+        message = "the repository folder does not exist."
+        return RepositoryCheck([Problem(str(repo), message, hint="Point --repo at it.")])
+    targets = _targets(root, paths)
+    result = RepositoryCheck(targets.problems, targets.warnings)
+    flows = _check_flows(root, targets, result)
+    for file, expected in targets.environments.items():
+        result.environments += 1
+        doc = _load(root, file, result)
+        if doc is not None:
+            result.problems.extend(check_environment(doc, expected))
+            if isinstance(doc.data, dict):
+                _cross_check(root, doc, flows, result)
+    result.problems.sort(key=lambda p: (p.path, p.line or 0, p.column or 0))
+    return result
+
+
+def _check_flows(root: Path, targets: _Targets, result: RepositoryCheck) -> dict[str, Document]:
+    """Check the targeted flows; load every flow (the environments are checked against them all)."""
+    layout = [f for f in _layout_files(root) if f.name == "flow.yaml" and _inside(root, f)]
+    everything = {f: f.parent.name for f in layout} | targets.flows
+    flows: dict[str, Document] = {}
+    result.flows = len(targets.flows)
+    for file, expected in everything.items():
+        wanted = file in targets.flows
+        doc = _load(root, file, result if wanted else None)
+        if doc is not None:
+            flows[doc.path] = doc
+            if wanted:
+                result.problems.extend(check_flow(doc, expected, result.warnings))
+    wanted_paths = {_display(root, file) for file in targets.flows}
+    for path, what in ((("metadata", "key"), "flow key"), (("metadata", "definition_id"), "id")):
+        result.problems.extend(_shared(flows, wanted_paths, path, what))
+    return flows
+
+
+def _display(root: Path, file: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return str(file)
+
+
+def _load(root: Path, file: Path, result: RepositoryCheck | None) -> Document | None:
+    try:
+        return yamlio.load_file(file, _display(root, file))
+    except ValidationError as exc:
+        if result is not None:
+            result.problems.extend(exc.problems)
+        return None
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return path.resolve().is_relative_to(root)
+
+
+def _layout_files(root: Path) -> list[Path]:
+    """``flows/*/flow.yaml`` and ``environments/*.yaml`` as the work tree names them (links unresolved)."""
+    flows = sorted((root / "flows").glob("*/flow.yaml"))
+    environments = [
+        p for p in sorted((root / "environments").glob("*.y*ml")) if p.suffix in (".yaml", ".yml")
+    ]
+    return [*flows, *environments]
+
+
+def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
+    targets = _Targets()
+    for given in paths or [root]:
+        path = given if given.is_absolute() or not (root / given).exists() else root / given
+        if not path.exists():
+            targets.problems.append(Problem(str(given), "no such file or folder."))
+        elif not _inside(root, path):
+            targets.problems.append(_outside(str(given), root))
+        elif path.is_dir():
+            folder = path.resolve()
+            for file in _layout_files(root):
+                if file.is_relative_to(folder):
+                    _add_file(root, file, targets, explicit=False)
+            if folder in (root, root / "flows"):
+                _flag_flow_folders(root, targets)
+        else:
+            lexical = path.absolute()
+            _add_file(
+                root, lexical if lexical.is_relative_to(root) else path.resolve(), targets, True
+            )
+    return targets
+
+
+def _outside(shown: str, root: Path) -> Problem:
+    return Problem(
+        shown,
+        f"`{shown}` is outside the repository {root}; syncer validate reads only files in it.",
+        hint="Move the file into the repository, or point --repo at the one that holds it.",
+    )
+
+
+def _add_file(root: Path, path: Path, targets: _Targets, explicit: bool) -> None:
+    """Classify one file by where the work tree has it; a link that leads out of the repository is refused."""
+    parts = path.relative_to(root).parts
+    if not _inside(root, path):
+        targets.problems.append(_outside(_display(root, path), root))
+    elif len(parts) == 3 and parts[0] == "flows" and parts[2] == "flow.yaml":
+        targets.flows[path] = parts[1]
+    elif len(parts) == 2 and parts[0] == "environments" and path.suffix in (".yaml", ".yml"):
+        targets.environments[path] = path.stem
+    elif explicit:
+        message = "this is neither a care flow nor an environment file."
+        hint = "syncer validate reads flows/<key>/flow.yaml and environments/<name>.yaml."
+        targets.problems.append(Problem(_display(root, path), message, hint=hint))
+
+
+def _flag_flow_folders(root: Path, targets: _Targets) -> None:
+    for folder in sorted((root / "flows").glob("*")):
+        shown = _display(root, folder)
+        if not folder.is_dir():
+            continue
+        if not (folder / "flow.yaml").exists():
+            hint = "Each flow lives in flows/<key>/flow.yaml; add it or remove the folder."
+            targets.warnings.append(Problem(shown, "this folder has no flow.yaml.", hint=hint))
+        elif not is_flow_key(folder.name):
+            message = f"the folder name `{folder.name}` is not a valid flow key."
+            targets.problems.append(Problem(shown, message, hint=FLOW_KEY_HINT))
+
+
+def _shared(
+    flows: dict[str, Document], wanted: set[str], path: JsonPath, what: str
+) -> Iterator[Problem]:
+    """A problem for each wanted flow whose value at ``path`` another flow also has."""
+    owners: dict[str, list[str]] = {}
+    for display, doc in sorted(flows.items()):
+        value = _get(doc.data, path)
+        if isinstance(value, str):
+            owners.setdefault(value, []).append(display)
+    for value, displays in owners.items():
+        for display in displays:
+            others = ", ".join(d for d in displays if d != display)
+            if display in wanted and others:
+                message = f"{what} `{value}` is also used by {others}."
+                hint = f"Each flow in the repository needs its own {what}."
+                yield flows[display].problem(path, message, hint)
+
+
+def _get(data: Any, path: JsonPath) -> Any:
+    for element in path:
+        data = data.get(element) if isinstance(data, dict) else None
+    return data
+
+
+def _value_refs(flows: list[Document]) -> dict[str, tuple[bool, str]]:
+    """Every constant and extension-setting ref of the flows -> (concealed, the file that has it)."""
+    refs: dict[str, tuple[bool, str]] = {}
+    for doc in flows:
+        try:
+            items = list(iter_value_items(doc.data))
+        except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
+            continue
+        for ref, item in items:
+            concealed = item.get("concealed") is True
+            if concealed or ref not in refs:
+                refs[ref] = (concealed, doc.path)
+    return refs
+
+
+def _cross_check(
+    root: Path, doc: Document, flows: dict[str, Document], result: RepositoryCheck
+) -> None:
+    """An environment against the flows it receives: they exist, secrets only for concealed items."""
+    data: dict[str, Any] = doc.data
+    keys = {str(_get(f.data, ("metadata", "key"))): f for f in flows.values()}
+    listed = data.get("flows", "all")
+    listed = listed if isinstance(listed, list) else "all"
+    for index, key in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(key, str) and key not in keys:
+            hint = suggest(key, {k: k for k in keys}) or "Add the flow or unlist it."
+            result.problems.append(
+                doc.problem(("flows", index), f"flow `{key}` is not in flows/.", hint)
+            )
+    refs = _value_refs([f for k, f in keys.items() if listed == "all" or k in listed])
+    for path, ref in _environment_values(data):
+        _check_value_entry(doc, path, ref, refs, result)
+    for ref in _mapping(data.get("secrets")):
+        _check_secret_entry(doc, str(ref), refs, result)
+    verify = _mapping(data.get("verify"))
+    signers = str(verify.get("allowed_signers", ""))
+    if verify.get("signed_commits") is True and signers and not _repository_file(root, signers):
+        message = f"`{signers}` is not a file in the repository."
+        hint = "Commit the allowed-signers file (git SSH format) at that path."
+        result.problems.append(doc.problem(("verify", "allowed_signers"), message, hint))
+
+
+def _repository_file(root: Path, relative: str) -> bool:
+    return (root / relative).is_file() and _inside(root, root / relative)
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _environment_values(data: dict[str, Any]) -> list[tuple[JsonPath, str]]:
+    """``(path, ref)`` of every value the environment gives: constants by key, settings as ext.setting."""
+    values: list[tuple[JsonPath, str]] = [
+        (("constants", k), str(k)) for k in _mapping(data.get("constants"))
+    ]
+    for extension, settings in _mapping(data.get("extensions")).items():
+        values += [(("extensions", extension, s), f"{extension}.{s}") for s in _mapping(settings)]
+    return values
+
+
+def _check_value_entry(
+    doc: Document,
+    path: JsonPath,
+    ref: str,
+    refs: dict[str, tuple[bool, str]],
+    result: RepositoryCheck,
+) -> None:
+    concealed, where = refs.get(ref, (False, ""))
+    if concealed:
+        message = f"`{ref}` is concealed in {where}; its value must not be written in this file."
+        hint = f"Remove it here and add `secrets: {{{ref}: {{from_env: VARIABLE}}}}` instead."
+        result.problems.append(doc.problem(path, message, hint))
+    elif not where:
+        message = f"`{ref}` is not a constant or extension setting of the flows this environment receives."
+        hint = suggest(ref, {r: r for r in refs}) or "Remove it, or check the flows' keys."
+        result.warnings.append(doc.problem(path, message, hint))
+
+
+def _check_secret_entry(
+    doc: Document, ref: str, refs: dict[str, tuple[bool, str]], result: RepositoryCheck
+) -> None:
+    concealed, where = refs.get(ref, (False, ""))
+    if concealed:
+        return
+    if where:
+        message = (
+            f"secret `{ref}` names a visible item of {where}; `secrets:` fills concealed ones only."
+        )
+        hint = "Give a visible value under `constants:` or `extensions:` instead."
+        result.problems.append(doc.problem(("secrets", ref), message, hint))
+        return
+    # A near miss is a typo that would leave a real secret blank: an error. A name nothing resembles
+    # is only a warning, like an unused constant: the file may land before the flow that needs it.
+    message = f"secret `{ref}` names no concealed constant or setting of the flows it receives."
+    concealed_refs = {r: r for r, (hidden, _where) in refs.items() if hidden}
+    suggestion = suggest(ref, concealed_refs)
+    hint = suggestion or "Use `KEY` for a constant, `extension.setting` for a setting."
+    found = result.problems if suggestion else result.warnings
+    found.append(doc.problem(("secrets", ref), message, hint))

@@ -1,0 +1,411 @@
+"""The only ruamel.yaml user: load YAML safely with line/column, dump canonical YAML.
+
+Loading refuses what could hurt: files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, duplicate keys,
+and any anchor or alias (the "billion laughs" expansion attack; care-flow files never need them). Data comes
+back as plain ``dict``/``list``/scalars. Line and column of any path are found lazily, by re-reading the text
+with the round-trip loader, only when an error has to be reported.
+
+Dumping is a pure function of the data: block style, two-space indent, a short all-scalar mapping or list
+in flow style, multi-line strings as literal blocks, no line folding. That is what makes load → dump of a
+canonical file byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from ..errors import Problem, ValidationError
+from . import emitter
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH
+
+PathElement = str | int
+JsonPath = tuple[PathElement, ...]
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its plain data, and where each part of it came from."""
+
+    data: Any
+    path: str
+    text: str
+    _tree: Any = field(default=None, repr=False)
+
+    def locate(self, path: Sequence[PathElement]) -> tuple[int | None, int | None]:
+        """Return the 1-based (line, column) of the node at ``path``, or of its nearest ancestor."""
+        if self._tree is None:
+            self._tree = _round_trip_yaml().load(self.text)
+        node = self._tree
+        line, column = 1, 1
+        for element in path:
+            try:
+                if isinstance(node, CommentedMap) and element in node:
+                    line, column = node.lc.key(element)
+                    line, column = line + 1, column + 1
+                    node = node[element]
+                elif isinstance(node, CommentedSeq) and isinstance(element, int):
+                    line, column = node.lc.item(element)
+                    line, column = line + 1, column + 1
+                    node = node[element]
+                else:
+                    break
+            except (KeyError, IndexError, TypeError):
+                break
+        return line, column
+
+    def problem(
+        self, path: Sequence[PathElement], message: str, hint: str | None = None
+    ) -> Problem:
+        line, column = self.locate(path)
+        return Problem(self.path, message, line, column, hint)
+
+
+class _PlainConstructor(SafeConstructor):
+    """Timestamps stay the strings they were written as: data is JSON's (str, number, bool, null, list,
+    mapping), so that hashing and the tenant API never meet a ``datetime``."""
+
+
+_PlainConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
+def _safe_yaml(pure: bool = False) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.Constructor = _PlainConstructor
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _round_trip_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a UTF-8 file no larger than ``MAX_FILE_BYTES``; errors name the file and the place."""
+    shown = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationError([Problem(shown, f"cannot read the file: {exc.strerror}.")]) from None
+    if size > MAX_FILE_BYTES:
+        raise ValidationError(
+            [
+                Problem(
+                    shown,
+                    f"the file is {size} bytes, over the {MAX_FILE_BYTES} byte limit.",
+                    hint="Split the flow or remove embedded data; care-flow files are text.",
+                )
+            ]
+        )
+    return decode(path.read_bytes(), shown)
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def decode(raw: bytes, display: str) -> str:
+    """Decode UTF-8 strictly; a bad byte is reported with its line and column."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        raise ValidationError(
+            [
+                Problem(
+                    display,
+                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8.",
+                    line,
+                    column,
+                    hint="Save the file as UTF-8.",
+                )
+            ]
+        ) from None
+
+
+def load_file(path: Path, display: str | None = None) -> Document:
+    """Load one YAML file (see ``load_text``)."""
+    shown = display or str(path)
+    return load_text(read_text(path, shown), shown)
+
+
+def load_text(text: str, display: str) -> Document:
+    """Parse YAML text into plain data, refusing duplicate keys, anchors and aliases."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ValidationError(
+            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
+        )
+    if "&" in text or "*" in text:
+        _refuse_aliases(text, display)
+    try:
+        data = _load_data(text)
+    except MarkedYAMLError as exc:
+        raise ValidationError([_problem_from_marked(exc, display)]) from None
+    except YAMLError as exc:
+        raise ValidationError([Problem(display, f"invalid YAML: {exc}")]) from None
+    document = Document(data=data, path=display, text=text)
+    problems = [
+        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return document
+
+
+def document_from_data(data: Any, text: str, display: str) -> Document:
+    """What ``load_text(text, display)`` returns when ``text`` is ``dump(data)``, without parsing it
+    back: the same size limit and plain-data checks, and lines located in ``text`` when reported.
+
+    ``dump`` is a fixed point of ``load`` (tests check it on generated and property-based flows), and
+    it never writes anchors or aliases, so this is the same document, a parse of the file cheaper.
+    """
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ValidationError(
+            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
+        )
+    document = Document(data=data, path=display, text=text)
+    problems = [
+        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return document
+
+
+_PLAIN_HINT = (
+    "Files hold strings, numbers, true/false, null, lists and mappings with string keys only."
+)
+
+
+def _not_plain(value: Any, path: JsonPath) -> list[tuple[JsonPath, str, str]]:
+    """Where the data is not plain JSON-like data (binary, sets, non-string keys, NaN, infinity)."""
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append(
+                    ((*path, key), f"the mapping key `{key}` is not a string.", "Put it in quotes.")
+                )
+            else:
+                found += _not_plain(item, (*path, key))
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _not_plain(item, (*path, index))]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, "the number is not finite (NaN or infinity).", _PLAIN_HINT)]
+    if value is None or isinstance(value, str | int | float | bool):
+        return []
+    return [(path, f"a YAML {type(value).__name__} value is not supported here.", _PLAIN_HINT)]
+
+
+# The C parser (libyaml) is fast but follows YAML 1.1 in places where YAML 1.2 allows more, e.g. a URL in a
+# flow mapping (`{base_url: https://x}`, as SPEC 4 writes it). When it refuses, the pure-Python 1.2 parser
+# (the same one that locates lines) decides, and its error is the one reported.
+
+
+def _load_data(text: str) -> Any:
+    try:
+        return _safe_yaml().load(text)
+    except MarkedYAMLError:
+        return _safe_yaml(pure=True).load(text)
+
+
+def _events(text: str) -> Iterator[Any]:
+    try:
+        yield from _safe_yaml().parse(text)
+    except MarkedYAMLError:
+        yield from _safe_yaml(pure=True).parse(text)
+
+
+def _refuse_aliases(text: str, display: str) -> None:
+    try:
+        for event in _events(text):
+            anchor = getattr(event, "anchor", None)
+            if isinstance(event, AliasEvent) or anchor:
+                mark = event.start_mark
+                raise ValidationError(
+                    [
+                        Problem(
+                            display,
+                            "YAML anchors and aliases are not allowed"
+                            f" (found {'alias *' if isinstance(event, AliasEvent) else 'anchor &'}{anchor}).",
+                            mark.line + 1,
+                            mark.column + 1,
+                            hint="Write the value out in full; care-flow files never need them.",
+                        )
+                    ]
+                )
+    except MarkedYAMLError as exc:
+        raise ValidationError([_problem_from_marked(exc, display)]) from None
+
+
+def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or exc.context or "invalid YAML"
+    if "duplicate key" in str(what):
+        what = f"{what}; each key may appear once in a mapping"
+    hint = "Fix the YAML syntax at this place."
+    if mark is None:
+        return Problem(display, f"invalid YAML: {what}.", hint=hint)
+    return Problem(display, f"invalid YAML: {what}.", mark.line + 1, mark.column + 1, hint)
+
+
+# --- dumping -------------------------------------------------------------------------------------------
+
+# The style rules are shared with the fast writer (emitter.py), which must take the same decisions.
+_LITERAL_UNSAFE = emitter.LITERAL_UNSAFE
+_YAML11_WORDS = emitter.YAML11_WORDS
+_FLOW_UNSAFE = emitter.FLOW_UNSAFE
+_flow_fits = emitter.flow_fits
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _short_scalar(value: Any) -> bool:
+    return _is_scalar(value) and not (isinstance(value, str) and ("\n" in value or len(value) > 60))
+
+
+def _to_node(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for key, item in value.items():
+            node[_key_node(key)] = _to_node(item, depth + 1)
+        if value and all(_short_scalar(v) for v in value.values()) and _flow_fits(value, depth):
+            node.fa.set_flow_style()
+            for key in node:
+                node[key] = _flow_safe(node[key])
+        else:
+            node.fa.set_block_style()
+        return node
+    if isinstance(value, list):
+        seq = CommentedSeq(_to_node(item, depth + 1) for item in value)
+        if not value or (all(_short_scalar(v) for v in value) and _flow_fits(value, depth)):
+            seq.fa.set_flow_style()
+            for index, item in enumerate(seq):
+                seq[index] = _flow_safe(item)
+        else:
+            seq.fa.set_block_style()
+        return seq
+    if isinstance(value, str):
+        if "\n" in value:
+            if _LITERAL_UNSAFE.search(value) or value.startswith((" ", "\n")):
+                return DoubleQuotedScalarString(value)
+            return LiteralScalarString(value)
+        if _needs_double_quotes(value):
+            return DoubleQuotedScalarString(value)
+        if value.lower() in _YAML11_WORDS:
+            return SingleQuotedScalarString(value)
+    return value
+
+
+def _flow_safe(value: Any) -> Any:
+    """Inside ``{...}`` and ``[...]`` more characters are syntax: quote any string that has one."""
+    quotable = isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString)
+    if quotable and _FLOW_UNSAFE.search(value):
+        return SingleQuotedScalarString(value)
+    return value
+
+
+def _key_node(key: Any) -> Any:
+    """A key YAML would misread or mangle raw (a line break, a control character, flow syntax) is quoted."""
+    if isinstance(key, str) and ("\n" in key or _needs_double_quotes(key)):
+        return DoubleQuotedScalarString(key)
+    if isinstance(key, str) and _FLOW_UNSAFE.search(key):  # the mapping may be written {...}
+        return SingleQuotedScalarString(key)
+    return key
+
+
+_needs_double_quotes = emitter.needs_double_quotes
+
+
+def _dumper() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 1_000_000
+    yaml.allow_unicode = True
+    yaml.default_flow_style = False
+    return yaml
+
+
+def dump(data: Any, header: str | None = None) -> str:
+    """Render data as canonical YAML text (the caller orders keys; see ``canonical``).
+
+    ``emitter.Writer`` writes the canonical shapes directly, byte for byte as ruamel's emitter would and
+    some forty times faster; a document it does not know how to write goes through ruamel.
+    """
+    head = header.rstrip("\n") + "\n" if header else ""
+    try:
+        return head + emitter.Writer(_plain_is_str, _float_text).document(data)
+    except emitter.Unsupported:
+        return head + dump_with_ruamel(data)
+
+
+def dump_with_ruamel(data: Any) -> str:
+    """``dump`` through ruamel's own emitter (the reference the fast writer is tested against)."""
+    buffer = io.StringIO()
+    _dumper().dump(_to_node(data, 0), buffer)
+    return buffer.getvalue()
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+@lru_cache(maxsize=1)
+def _resolver() -> Any:
+    return _dumper().resolver
+
+
+@lru_cache(maxsize=65536)
+def _plain_is_str(text: str) -> bool:
+    """Whether ``text`` written unquoted reads back as a string (not a number, bool, null, date)."""
+    return str(_resolver().resolve(ScalarNode, text, (True, False))) == _STR_TAG
+
+
+def _float_text(number: float) -> str | None:
+    """ruamel's text for a float, when that text reads back as a float (it is then written plain)."""
+    text = str(_representer().represent_float(number).value)
+    return text if str(_resolver().resolve(ScalarNode, text, (True, False))) == _FLOAT_TAG else None
+
+
+@lru_cache(maxsize=1)
+def _representer() -> Any:
+    return _dumper().representer
