@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ import pytest
 
 from syncer import yamlio
 from syncer.errors import ValidationError
-from syncer.testcases import SourceFile, compare, load, run_suite
-from syncer.testcases.render import render_json, render_markdown, render_text
+from syncer.testcases import Review, SourceFile, compare, load, run_suite
+from syncer.testcases.markdown import render_markdown, review_markdown, words
+from syncer.testcases.render import render_json, render_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = yamlio.load_file(ROOT / "flows" / "depression-screening" / "flow.yaml").data
@@ -282,3 +284,29 @@ def test_the_examples_are_documented_in_the_schema() -> None:
     ]  # fmt: skip
     example = textwrap.dedent(_file())
     assert load(example, PATH, "depression-screening", FLOW).cases
+
+
+def test_user_text_cannot_inject_markdown_or_html() -> None:
+    hostile = "Low <img src=x onerror=alert(1)> [click](https://evil.example) @org/team `x` *y*"
+    failing = _file(
+        validate="      - {type: step, name: Self-care resources, action: DISCARDED}\n"
+    ).replace("title: Low", f"title: '{hostile}'")
+    suite = _suite(failing)
+    review = Review("main", suite, compare(_suite(), suite))
+    for text in (render_markdown(suite), review_markdown(review)):
+        assert "<img" not in text and not re.search(r"(?<!\\)\]\(https://evil", text)
+        assert "@\u2060org" in text  # never notifies anyone
+    assert words("step *a [b](c)* and `d` ") == "step *a \\[b\\](c)* and `d`"
+
+
+def test_a_review_fits_a_github_comment() -> None:
+    failing = _file(validate="      - {type: step, name: Self-care resources, action: DISCARDED}\n")
+    many = "cases:\n" + "".join(
+        failing.removeprefix("cases:\n").replace("title: Low", f"title: Case {n} " + "x" * 200)
+        for n in range(400)
+    )
+    suite = _suite(many)
+    review = Review("main", suite, compare(_suite(), suite))
+    text = review_markdown(review, limit=20_000)
+    assert len(text) <= 20_000
+    assert "… and 395 more (run `syncer test`)" in text or "cut off here" in text

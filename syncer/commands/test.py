@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EXIT_ATTENTION, EXIT_ERROR, EXIT_OK, ConfigError
-from ..testcases import files, render, run_suite
+from ..testcases import files, markdown, render, run_suite
 from ..testcases.checks import suggest
 from ..workspace import Workspace
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(render.render_json(suite))
     elif args.output == "markdown":
-        sys.stdout.write(render.render_markdown(suite))
+        sys.stdout.write(markdown.render_markdown(suite))
     else:
         sys.stderr.write(render.render_findings(suite))
         sys.stdout.write(render.render_text(suite))

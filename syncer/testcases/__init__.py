@@ -32,7 +32,7 @@ from .engine import simulate
 from .events import Event, Fate, Run, Waiting
 from .inputs import Activity, Answer, Case
 from .judge import CaseResult, Verdict
-from .suite import OutcomeChange, SourceFile, Suite, compare, run_suite
+from .suite import OutcomeChange, Review, SourceFile, Suite, compare, run_suite
 
 __all__ = [
     "VIRTUAL_START",
@@ -47,6 +47,7 @@ __all__ = [
     "Expectation",
     "Fate",
     "OutcomeChange",
+    "Review",
     "Run",
     "SourceFile",
     "Suite",

@@ -13,8 +13,9 @@ from pathlib import Path
 import git
 
 from .. import vcs, yamlio
-from ..errors import Problem, UsageError, ValidationError
-from .suite import SourceFile
+from ..errors import Problem, SyncError, UsageError, ValidationError
+from ..workspace import Workspace
+from .suite import Review, SourceFile, Suite, compare, run_suite
 
 FLOWS_DIR = "flows"
 TESTS_DIR = "tests"
@@ -69,6 +70,38 @@ def ref_files(repo: git.Repo, ref: str, keys: Iterable[str]) -> list[SourceFile]
                     continue
                 found.append(SourceFile(item.path, key, text))
     return sorted(found, key=lambda f: f.path)
+
+
+def suite_at(ws: Workspace) -> Suite:
+    """Every case of the repository as ``ws`` reads it (its work tree, or its Git ref), run.
+
+    Only the flows that have test files are loaded. Raises ``SyncError`` when the flows are invalid.
+    """
+    flows = ws.flows
+    keys = sorted(flows)
+    if ws.ref is None or ws.repo is None:
+        selection = worktree_files(ws.root, keys)
+    else:
+        selection = Selection(files=ref_files(ws.repo, ws.ref, keys))
+    documents = {f.flow_key: flows[f.flow_key].document for f in selection.files}
+    suite = run_suite(documents, selection.files)
+    suite.problems[:0] = selection.problems
+    return suite
+
+
+def review(head: Workspace, base: Workspace, base_ref: str) -> Review:
+    """The head's cases run, and compared with the same cases run at ``base``: which changed outcome.
+
+    A base that cannot be read (invalid flows, no such ref) leaves the comparison empty and says so;
+    it never hides the head's results.
+    """
+    results = suite_at(head)
+    try:
+        before = suite_at(base)
+    except SyncError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return Review(base_ref, results, [], f"the cases at `{base_ref}` could not be run: {first}")
+    return Review(base_ref, results, compare(before, results))
 
 
 def _read(root: Path, path: Path, key: str, selection: Selection, explicit: bool = False) -> None:

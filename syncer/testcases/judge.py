@@ -63,6 +63,10 @@ class CaseResult:
         """One line per reason the case failed."""
         return [v.summary for v in self.verdicts if not v.passed] + self.failures
 
+    def reasons(self) -> list[str]:
+        """Why each failed expectation failed (the rule and the value), in ``failure_lines`` order."""
+        return [v.why for v in self.verdicts if not v.passed] + ["" for _ in self.failures]
+
 
 def judge(definition: CaseDefinition, run: Run, graph: Graph, file: str, flow: str) -> CaseResult:
     """Judge ``run`` against the case's expectations."""

@@ -1,4 +1,4 @@
-"""Test results for a terminal (text), a pull request (Markdown) and a machine (JSON). Pure.
+"""Test results for a terminal (text) and a machine (JSON); Markdown is in ``testcases.markdown``. Pure.
 
 A passing case is one line. A failing case says what was expected, what happened instead and why, and
 then the whole timeline that led there, each event with its virtual time and its reason.
@@ -13,7 +13,7 @@ from ..errors import Problem
 from .clock import elapsed, iso
 from .events import Event, Fate
 from .judge import CaseResult
-from .suite import Suite
+from .suite import Review, Suite
 
 _SUBJECTS = {"careflow": "care flow", "data_point": "data point"}
 
@@ -82,51 +82,6 @@ def _remarks(result: CaseResult) -> list[str]:
     return [f"        warning: {w}" for w in result.warnings] + [
         f"        note: {n}" for n in result.notes
     ]
-
-
-# -- Markdown --------------------------------------------------------------------------------------
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def render_markdown(suite: Suite) -> str:
-    lines = ["## syncer test", "", summary(suite) + ".", ""]
-    if suite.problems:
-        lines += ["**Test files that could not be used**", ""]
-        lines += [
-            f"- `{_md(_where(p))}`: {_md(p.message)} {_md(p.hint or '')}".rstrip()
-            for p in suite.problems
-        ]
-        lines.append("")
-    if suite.results:
-        lines += ["| | case | flow | file |", "|---|---|---|---|"]
-        for r in suite.results:
-            mark = "✅ passes" if r.passed else "❌ fails"
-            lines.append(f"| {mark} | {_md(r.title)} | `{r.flow}` | `{r.file}` |")
-        lines.append("")
-    for result in (r for r in suite.results if not r.passed):
-        lines += _markdown_failure(result)
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _markdown_failure(result: CaseResult) -> list[str]:
-    lines = [f"### ❌ *{_md(result.title)}* (`{result.file}`)", ""]
-    for verdict in result.verdicts:
-        if not verdict.passed:
-            lines.append(f"- expected {_md(str(verdict.expectation))}: {_md(verdict.summary)}")
-            if verdict.why:
-                lines.append(f"  - {_md(verdict.why)}")
-    lines += [f"- {_md(f)}" for f in result.failures]
-    lines += ["", "<details><summary>Timeline</summary>", "", "```text"]
-    lines += [event_line(e).replace("```", "'''") for e in result.run.events]
-    lines += ["```", "", "</details>", ""]
-    return lines
-
-
-def _where(problem: Problem) -> str:
-    return ":".join(str(p) for p in (problem.path, problem.line, problem.column) if p is not None)
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -199,3 +154,27 @@ def render_json(suite: Suite) -> str:
         "cases": [case_json(r) for r in suite.results],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def review_text(review: Review) -> str:
+    """The pull request's test cases for a terminal: what changed outcome since the base."""
+    head = review.head
+    lines = [f"Care-flow test cases, compared with {review.base_ref}"]
+    if not head.results and not head.problems:
+        return "\n".join([*lines, "  no test cases here"]) + "\n"
+    lines.append(f"  {summary(head)}; {len(review.changes)} changed outcome")
+    if review.base_problem:
+        lines.append(f"  note: {review.base_problem}")
+    for change in review.changes:
+        before = "new" if change.before == "absent" else f"{change.before} on {review.base_ref}"
+        after = "removed here" if change.after == "absent" else f"{change.after} here"
+        lines.append(f"  {change.title} ({change.flow}): {before}, {after}")
+        for detail, reason in zip(change.details, change.reasons, strict=False):
+            lines.append(f"      {detail}")
+            lines += [f"        {reason}"] if reason else []
+    for result in review.still_failing:
+        lines.append(
+            f"  still failing: {result.title} ({result.flow}): {result.failure_lines()[0]}"
+        )
+    lines += [f"  error: {p}" for p in head.problems]
+    return "\n".join(lines) + "\n"

@@ -117,6 +117,28 @@ class OutcomeChange:
     before: str
     after: str
     details: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """A pull request's test cases: the head's results, the cases whose outcome changed since the
+    base, and why the base's cases could not be run, if they could not."""
+
+    base_ref: str
+    head: Suite
+    changes: list[OutcomeChange]
+    base_problem: str = ""
+
+    @property
+    def still_failing(self) -> list[CaseResult]:
+        """Cases that fail here and failed on the base too (not news, but not fine either)."""
+        changed = {(c.flow, c.file, c.title) for c in self.changes}
+        return [
+            r
+            for r in self.head.results
+            if not r.passed and (r.flow, r.file, r.title) not in changed
+        ]
 
 
 def _outcomes(suite: Suite) -> dict[tuple[str, str, str], CaseResult]:
@@ -134,5 +156,6 @@ def compare(base: Suite, head: Suite) -> list[OutcomeChange]:
         failing = new if new is not None and not new.passed else None
         if was != now and not (was == "absent" and now == "passes"):
             details = tuple(failing.failure_lines()) if failing else ()
-            changes.append(OutcomeChange(key[0], key[1], key[2], was, now, details))
+            reasons = tuple(failing.reasons()) if failing else ()
+            changes.append(OutcomeChange(key[0], key[1], key[2], was, now, details, reasons))
     return changes
