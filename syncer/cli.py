@@ -241,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
     )
+    p.add_argument(
+        "--without-tests",
+        action="store_true",
+        help="leave the export's validation.yaml behind (default: into flows/<key>/tests/)",
+    )
 
     p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
     p.add_argument("key", metavar="KEY", help="flow key")

@@ -24,16 +24,15 @@ def _real() -> Path:
 
 @pytest.fixture
 def imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """A repository holding the real export, imported, with Awell's own test cases next to it."""
+    """A repository holding the real export, imported: import-awell brings Awell's test cases along."""
     source = _real()
     assert cli.main(["import-awell", str(source), "--repo", str(tmp_path)]) == 0
-    tests = tmp_path / "flows" / KEY / "tests"
-    if not (tests / "validation.yaml").exists():  # until import-awell brings it along itself
-        tests.mkdir(parents=True, exist_ok=True)
-        (tests / "validation.yaml").write_text(
-            (source / "validation.yaml").read_text("utf-8"), "utf-8"
-        )
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    assert f"Test cases: validation.yaml (1 case) into flows/{KEY}/tests/validation.yaml" in out
+    copied = tmp_path / "flows" / KEY / "tests" / "validation.yaml"
+    assert (
+        copied.read_bytes() == (source / "validation.yaml").read_bytes()
+    )  # as the author wrote it
     return tmp_path
 
 
