@@ -191,3 +191,30 @@ def test_an_invalid_flow_is_exit_1(repo: Path, capsys: pytest.CaptureFixture[str
     flow.write_text(flow.read_text("utf-8").replace("kind: CareFlow", "kind: CareFlo"), "utf-8")
     code, _, err = _run(capsys, "--repo", str(repo))
     assert code == 1 and "flows/depression-screening/flow.yaml" in err and "Traceback" not in err
+
+
+def test_validate_checks_test_files_too(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--repo", str(repo)]) == 0
+    assert capsys.readouterr().out == "valid: 3 flows, 3 test-case files and 0 environments.\n"
+    bad = repo / "flows" / "depression-screening" / "tests" / "typo.yaml"
+    bad.write_text(
+        "cases:\n  - title: Typo\n    activities: []\n    validate:\n      - {type: track, name: Safety chek, action: ACTIVATE}\n",
+        "utf-8",
+    )
+    assert (
+        cli.main(["validate", "--repo", str(repo), "flows/depression-screening/tests/typo.yaml"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert (
+        "error: flows/depression-screening/tests/typo.yaml:5:23: the flow has no track `Safety chek`. Did you mean `Safety check`?"
+        in err
+    )
+    assert "1 problem in 0 flows, 1 test-case file and 0 environments; nothing was written." in err
+    orphan = repo / "flows" / "gone" / "tests"
+    orphan.mkdir(parents=True)
+    (orphan / "a.yaml").write_text("cases: []\n", "utf-8")
+    assert cli.main(["validate", "--repo", str(repo)]) == 1
+    assert (
+        "flows/gone/tests/a.yaml: the tests of flow `gone` have no flow" in capsys.readouterr().err
+    )

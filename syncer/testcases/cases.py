@@ -18,6 +18,25 @@ from .graph import Graph, build, delay_of
 from .inputs import Activity, Answer, Case
 
 EXPECTATION_TYPES = ("step", "track", "careflow")
+FLOWS_DIR = "flows"
+TESTS_DIR = "tests"
+SUFFIXES = (".yaml", ".yml")
+
+
+def tests_folder(key: str) -> str:
+    """The repository-relative folder of a flow's test cases."""
+    return f"{FLOWS_DIR}/{key}/{TESTS_DIR}"
+
+
+def is_case_file(relative: str) -> bool:
+    """Whether a repository-relative path is ``flows/<key>/tests/<name>.yaml`` (or ``.yml``)."""
+    parts = relative.split("/")
+    return (
+        len(parts) == 4
+        and parts[0] == FLOWS_DIR
+        and parts[2] == TESTS_DIR
+        and relative.endswith(SUFFIXES)
+    )
 
 
 @dataclass(frozen=True)

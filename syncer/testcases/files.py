@@ -15,27 +15,8 @@ import git
 from .. import vcs, yamlio
 from ..errors import Problem, SyncError, UsageError, ValidationError
 from ..workspace import Workspace
+from .cases import FLOWS_DIR, SUFFIXES, TESTS_DIR, is_case_file, tests_folder
 from .suite import Review, SourceFile, Suite, compare, run_suite
-
-FLOWS_DIR = "flows"
-TESTS_DIR = "tests"
-SUFFIXES = (".yaml", ".yml")
-
-
-def tests_folder(key: str) -> str:
-    """The repository-relative folder of a flow's test cases."""
-    return f"{FLOWS_DIR}/{key}/{TESTS_DIR}"
-
-
-def is_case_file(relative: str) -> bool:
-    """Whether a repository-relative path is ``flows/<key>/tests/<name>.yaml`` (or ``.yml``)."""
-    parts = relative.split("/")
-    return (
-        len(parts) == 4
-        and parts[0] == FLOWS_DIR
-        and parts[2] == TESTS_DIR
-        and relative.endswith(SUFFIXES)
-    )
 
 
 @dataclass

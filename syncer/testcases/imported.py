@@ -17,8 +17,7 @@ from .. import yamlio
 from ..awell import find_encrypted
 from ..awell.tables import ENCRYPTED_PREFIX
 from ..errors import Problem, ValidationError
-from .cases import load
-from .files import tests_folder
+from .cases import load, tests_folder
 
 NAMES = ("validation.yaml", "validation.yml")
 TARGET = "validation.yaml"
