@@ -175,3 +175,14 @@ def verify_signature(repo: git.Repo, ref: str, allowed_signers: Path) -> tuple[b
         return False, (exc.stderr or str(exc)).strip()
     status, stdout, stderr = out
     return status == 0, (stderr or stdout).strip()
+
+
+def fetch(repo: git.Repo, remote: str) -> None:
+    """``git fetch REMOTE`` (``syncer serve --fetch``): moves remote-tracking refs, never the work tree."""
+    try:
+        repo.git.fetch(remote, "--prune")
+    except GitCommandError as exc:
+        raise GitError(
+            f"git fetch from `{remote}` failed: {exc.stderr.strip() or exc}. Check the remote's URL "
+            "and credentials; the run reconciles nothing until the fetch works."
+        ) from None
