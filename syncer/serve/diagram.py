@@ -47,6 +47,7 @@ class Node:
     height: float = 0.0
     x: float = 0.0  # centre
     y: float = 0.0  # top
+    layer: int = 0
 
 
 @dataclass
@@ -110,12 +111,16 @@ def render_svg(text: str, title: str, uid: str = "d") -> str:
     chart = parse(text)
     if not chart.nodes:
         return ""
-    layers = _layers(chart)
+    rows = _layers(chart)
     _measure(chart)
-    width, height = _place(chart, layers)
+    height = _place(chart, rows)
+    routes = _routes(chart, rows)
+    width = (
+        max([n.x + n.width / 2 for n in chart.nodes.values()] + [r.right for r in routes]) + MARGIN
+    )
     uid = re.sub(r"[^A-Za-z0-9_-]", "_", uid)
     parts = [_header(chart, title, uid, width, height)]
-    parts += [_edge(chart, edge, uid, width) for edge in chart.edges]
+    parts += [_edge(route, uid) for route in routes]
     parts += [_node(chart, node) for node in chart.nodes.values()]
     return "".join(parts) + "</svg>"
 
@@ -213,23 +218,86 @@ def _measure(chart: Chart) -> None:
         node.height = len(node.lines) * LINE_HEIGHT + 2 * PAD_Y
 
 
-def _place(chart: Chart, rows: list[list[str]]) -> tuple[float, float]:
+def _place(chart: Chart, rows: list[list[str]]) -> float:
+    """Centre each layer on the widest one, leaving room on the left for the widest edge label;
+    returns the height."""
     widths = [sum(chart.nodes[n].width for n in row) + GAP_X * (len(row) - 1) for row in rows]
-    total = max(widths) + 2 * MARGIN
+    labels = [_label_width(e.label) for e in chart.edges if e.label]
+    total = max([*widths, max(labels, default=0.0)]) + 2 * MARGIN
     y = float(MARGIN)
-    for row, row_width in zip(rows, widths, strict=True):
+    for layer, (row, row_width) in enumerate(zip(rows, widths, strict=True)):
         x = (total - row_width) / 2
         for node_id in row:
             node = chart.nodes[node_id]
-            node.x, node.y = x + node.width / 2, y
+            node.x, node.y, node.layer = x + node.width / 2, y, layer
             x += node.width + GAP_X
         y += max(chart.nodes[n].height for n in row) + GAP_Y
-    back_room = 60 if any(_is_back(chart, e) for e in chart.edges) else 0
-    return total + back_room, y - GAP_Y + MARGIN
+    return y - GAP_Y + MARGIN
 
 
-def _is_back(chart: Chart, edge: Edge) -> bool:
-    return chart.nodes[edge.target].y <= chart.nodes[edge.source].y
+@dataclass
+class Route:
+    """How one edge is drawn: its path, where its label goes, and how far right it reaches."""
+
+    path: str
+    label: str
+    label_x: float
+    label_y: float
+    anchor: str  # "middle" on a short edge, "start" beside a lane
+    dotted: bool
+    right: float
+
+
+def _routes(chart: Chart, rows: list[list[str]]) -> list[Route]:
+    """Next-layer edges go straight down; longer and backward edges take a lane to the right of
+    the layers they pass, so they never cross a node."""
+    lanes = 0
+    routes = []
+    for edge in chart.edges:
+        a, b = chart.nodes[edge.source], chart.nodes[edge.target]
+        if b.layer == a.layer + 1:
+            routes.append(_straight(edge, a, b))
+            continue
+        low, high = sorted((a.layer, b.layer))
+        passed = [chart.nodes[n] for row in rows[low : high + 1] for n in row]
+        lane = max(n.x + n.width / 2 for n in passed) + 24 + 16 * lanes
+        lanes += 1
+        routes.append(_around(edge, a, b, lane))
+    return routes
+
+
+def _straight(edge: Edge, a: Node, b: Node) -> Route:
+    x1, y1, x2, y2 = a.x, a.y + a.height, b.x, b.y
+    g = GAP_Y / 2
+    path = f"M {x1:.1f} {y1:.1f} C {x1:.1f} {y1 + g:.1f}, {x2:.1f} {y2 - g:.1f}, {x2:.1f} {y2:.1f}"
+    # Nearer the target than the source, so the labels of a fan-out sit apart (Bezier at t = 0.65).
+    t, u = 0.65, 0.35
+    label_x = u**3 * x1 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x2
+    label_y = u**3 * y1 + 3 * u * u * t * (y1 + g) + 3 * u * t * t * (y2 - g) + t**3 * y2
+    right = label_x + _label_width(edge.label) / 2 if edge.label else x2
+    return Route(path, edge.label, label_x, label_y, "middle", edge.dotted, right)
+
+
+def _around(edge: Edge, a: Node, b: Node, lane: float) -> Route:
+    x1, y1 = a.x + a.width / 2, a.y + a.height / 2
+    x2, y2 = b.x + b.width / 2, b.y + b.height / 2
+    turn = 14.0 if y2 > y1 else -14.0
+    path = (
+        f"M {x1:.1f} {y1:.1f} L {lane - 12:.1f} {y1:.1f} Q {lane:.1f} {y1:.1f}, {lane:.1f} "
+        f"{y1 + turn:.1f} L {lane:.1f} {y2 - turn:.1f} Q {lane:.1f} {y2:.1f}, {lane - 12:.1f} "
+        f"{y2:.1f} L {x2:.1f} {y2:.1f}"
+    )
+    label_y = (y1 + y2) / 2
+    right = lane + 6 + (_label_width(edge.label) if edge.label else 0)
+    return Route(path, edge.label, lane + 6, label_y, "start", edge.dotted, right)
+
+
+def _label_width(text: str) -> float:
+    return len(_short(text)) * 6.4 + 10
+
+
+def _short(text: str) -> str:
+    return textwrap.shorten(text, 40, placeholder="…")
 
 
 def _header(chart: Chart, title: str, uid: str, width: float, height: float) -> str:
@@ -248,32 +316,21 @@ def _header(chart: Chart, title: str, uid: str, width: float, height: float) -> 
     )
 
 
-def _edge(chart: Chart, edge: Edge, uid: str, width: float) -> str:
-    a, b = chart.nodes[edge.source], chart.nodes[edge.target]
-    if _is_back(chart, edge):
-        x1, y1 = a.x + a.width / 2, a.y + a.height / 2
-        x2, y2 = b.x + b.width / 2, b.y + b.height / 2
-        bend = max(x1, x2) + 50
-        c1, c2 = (bend, y1), (bend, y2)
-    else:
-        x1, y1, x2, y2 = a.x, a.y + a.height, b.x, b.y
-        c1, c2 = (x1, y1 + GAP_Y / 2), (x2, y2 - GAP_Y / 2)
-    dash = ' stroke-dasharray="5 4"' if edge.dotted else ""
+def _edge(route: Route, uid: str) -> str:
+    dash = ' stroke-dasharray="5 4"' if route.dotted else ""
     path = (
-        f'<path d="M {x1:.1f} {y1:.1f} C {c1[0]:.1f} {c1[1]:.1f}, {c2[0]:.1f} {c2[1]:.1f}, '
-        f'{x2:.1f} {y2:.1f}" fill="none" stroke="#57606a" stroke-width="1.4"{dash} '
+        f'<path d="{route.path}" fill="none" stroke="#57606a" stroke-width="1.4"{dash} '
         f'marker-end="url(#{uid}-arrow)"/>'
     )
-    if not edge.label:
+    if not route.label:
         return path
-    mx = (x1 + 3 * c1[0] + 3 * c2[0] + x2) / 8
-    my = (y1 + 3 * c1[1] + 3 * c2[1] + y2) / 8
-    text = textwrap.shorten(edge.label, 40, placeholder="…")
-    w = len(text) * 6.4 + 10
+    text, w = _short(route.label), _label_width(route.label)
+    left = route.label_x - w / 2 if route.anchor == "middle" else route.label_x
     return path + (
-        f'<rect x="{mx - w / 2:.1f}" y="{my - 9:.1f}" width="{w:.1f}" height="18" rx="3" '
-        f'fill="#ffffff" stroke="#d0d7de"/><text x="{mx:.1f}" y="{my + 4:.1f}" '
-        f'text-anchor="middle" font-size="11" fill="#1f2328">{_x(text)}</text>'
+        f'<rect x="{left:.1f}" y="{route.label_y - 9:.1f}" width="{w:.1f}" height="18" rx="3" '
+        f'fill="#ffffff" stroke="#d0d7de"/><text x="{left + w / 2:.1f}" '
+        f'y="{route.label_y + 4:.1f}" text-anchor="middle" font-size="11" fill="#1f2328">'
+        f"{_x(text)}</text>"
     )
 
 
