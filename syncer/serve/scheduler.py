@@ -92,12 +92,16 @@ class Scheduler:
             self._cond.notify_all()
             return QUEUED if self._running is not None else STARTED
 
-    def stop(self, timeout: float | None = None) -> None:
-        """No new run starts; the one in flight finishes its write; the thread ends."""
+    def request_stop(self) -> None:
+        """From now on no run and no write starts (the write in flight finishes)."""
         with self._cond:
             self._stopping.set()
             self._pending = None
             self._cond.notify_all()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """No new run starts; the one in flight finishes its write; the thread ends."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -104,6 +104,7 @@ def serve(settings: Settings) -> int:
     try:
         server.run(sockets=[sock])
     finally:
+        service.scheduler.request_stop()  # before anything else: no other write starts
         logs.event(log, "serve.stopping", "finishing the write in flight, then stopping")
         service.stop(STOP_TIMEOUT)
         for sig, handler in previous.items():
