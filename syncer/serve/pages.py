@@ -107,8 +107,8 @@ def status_page(view: Overview) -> str:
 def _summary_line(view: Overview) -> str:
     last = next((r for r in view.runs if r.finished_at), None)
     bits = []
-    if view.watched:
-        bits.append(f"Reconciling <code>{e(view.watched)}</code>.")
+    watched = f"<code>{e(view.watched)}</code>" if view.watched else "the work tree"
+    bits.append(f"Reconciling {watched} into every target environment.")
     if last is not None:
         commit = f" at commit <code>{e(last.git_commit[:12])}</code>" if last.git_commit else ""
         bits.append(f"Last run {when(last.finished_at)}{commit}: {result_badge(last.result)}.")

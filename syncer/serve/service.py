@@ -52,7 +52,8 @@ class Settings:
 
     @property
     def watched(self) -> str:
-        return self.ref or "the work tree"
+        """The Git ref reconciled; empty for the work tree."""
+        return self.ref or ""
 
 
 MIN_TOKEN = 16
