@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -337,7 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if code == 2 else code
     try:
         logs.configure(args.log_format, verbose=args.command == "serve")
-        return _runner(args.command)(args)
+        with logs.run_context(secrets.token_hex(6)):  # every event of this command carries it
+            return _runner(args.command)(args)
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

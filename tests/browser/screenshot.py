@@ -1,6 +1,6 @@
 """Re-take the README's screenshot: the demo story with `syncer serve`, shot by headless Chromium.
 
-    python -m tests.browser.screenshot docs/status-page.png     (make screenshot)
+python -m tests.browser.screenshot docs/status-page.png     (make screenshot)
 """
 
 from __future__ import annotations

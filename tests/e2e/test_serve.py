@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import git
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -245,3 +246,46 @@ def test_no_concealed_value_or_key_in_any_page_metric_log_or_the_database(
         everything += db.read_bytes().decode("utf-8", "replace")
     for secret in (CANARY, ENV_CANARY, *keys):
         assert secret not in everything
+
+
+def test_fetch_follows_the_remote_without_touching_the_checkout(
+    world: Landscape, tmp_path: Path
+) -> None:
+    origin = tmp_path / "origin.git"
+    world.git().git.clone("--bare", str(world.repo), str(origin))
+    world.git().git.remote("add", "origin", str(origin))
+    checkout = tmp_path / "checkout"
+    world.git().git.clone(str(origin), str(checkout))
+    before = git.Repo(checkout).head.commit.hexsha
+    config = settings(
+        checkout, tmp_path / "serve.db", fetch="origin", ref="origin/main", webhook_secret=SECRET
+    )
+    with serving(config) as served:
+        served.wait_runs(1)
+        world.edit("sandbox", BP, _retitle("Merged on main"))
+        assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+        world.git().git.push("origin", "main")
+        merged = world.git().head.commit.hexsha
+        assert served.service.branch == "main"
+        answer = push(
+            served, {"ref": "refs/heads/main", "after": merged, "pusher": {"name": "ana"}}
+        )
+        assert answer.status_code == 202
+        served.wait_runs(2)
+        state = served.service.history.flow_state("production-eu", BP)
+        assert state is not None and state.applied_commit == merged and state.outcome == "updated"
+        live = world.live("production-eu", BP)["definition"]
+        assert live["spec"]["tracks"][0]["steps"][0]["title"] == "Merged on main"
+    assert git.Repo(checkout).head.commit.hexsha == before  # the work tree never moved
+
+
+def test_readiness_fails_when_a_tenant_stops_answering(world: Landscape, tmp_path: Path) -> None:
+    with serving(settings(world.repo, tmp_path / "serve.db")) as served:
+        assert served.http.get("/readyz").status_code in (200, 503)
+        served.wait_runs(1)
+        assert served.http.get("/readyz").status_code == 200
+        world.tenants["production-us"].stop()
+        served.service._probes.clear()  # the probe answer is cached for ten seconds
+        answer = served.http.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["problems"] == ["tenant production-us does not answer /healthz"]
