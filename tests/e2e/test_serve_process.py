@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +57,8 @@ class ServeProcess:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line)
-            try:
+            with suppress(ValueError):
                 self.events.append(json.loads(line))
-            except ValueError:
-                pass
 
     def wait_event(self, name: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
