@@ -44,7 +44,7 @@ def child(spec: dict[str, Any]) -> None:
 
 
 def _run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
-    from syncer.cli import _MODULES, main
+    from syncer.cli import main
     from syncer.client import TenantClient
 
     clients: list[TenantClient] = []
@@ -67,7 +67,6 @@ def _run_syncer(spec: dict[str, Any]) -> dict[str, Any]:
                 in_flight[0] -= 1
 
     # Imports are not the command's work (the floor's imports are not timed either).
-    importlib.import_module(f"syncer.commands.{_MODULES[spec['argv'][0]]}")
     TenantClient.__init__ = init  # type: ignore[method-assign]
     TenantClient._send_once = send  # type: ignore[method-assign]
     profile = None

@@ -9,16 +9,29 @@ converges.
 
 from __future__ import annotations
 
+import getpass
+import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from . import logs
-from .client import TenantClient
-from .errors import PreconditionFailed, TenantError, TenantUnreachable
-from .model import Environment, EnvironmentPlan, FlowPlan, Status
+from .client import Tenant
+from .errors import (
+    EXIT_ATTENTION,
+    EXIT_ERROR,
+    EXIT_OK,
+    PreconditionFailed,
+    RefusedError,
+    TenantError,
+    TenantUnreachable,
+    UsageError,
+)
+from .model import NEEDS_PERSON, Environment, EnvironmentPlan, FlowPlan, Status
 from .plan import annotations_after, annotations_stale, classify, write_body
 from .planner import secret_available
 
@@ -55,7 +68,20 @@ class ApplyOptions:
 
 
 def now() -> str:
+    """The time recorded on a write (UTC, to the second)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor() -> str:
+    """Who writes or publishes: $SYNCER_ACTOR, else $GITHUB_ACTOR, else the OS user, else
+    ``unknown`` (a bare container has no user name, and that must not stop a run)."""
+    named = os.environ.get("SYNCER_ACTOR") or os.environ.get("GITHUB_ACTOR")
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _intent(plan: FlowPlan, options: ApplyOptions) -> str | None:
@@ -78,7 +104,7 @@ def _intent(plan: FlowPlan, options: ApplyOptions) -> str | None:
 def apply_plan(
     plan: EnvironmentPlan,
     env: Environment,
-    client: TenantClient,
+    client: Tenant,
     options: ApplyOptions,
     progress: Callable[[str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -137,7 +163,7 @@ def _logged(
 def _write(
     flow: FlowPlan,
     env: Environment,
-    client: TenantClient,
+    client: Tenant,
     options: ApplyOptions,
     commit: str,
     intent: str,
@@ -171,7 +197,7 @@ def _write(
 
 
 def _reclassify(
-    flow: FlowPlan, env: Environment, client: TenantClient, options: ApplyOptions, commit: str
+    flow: FlowPlan, env: Environment, client: Tenant, options: ApplyOptions, commit: str
 ) -> FlowResult:
     """Someone wrote between plan and apply: read again and judge again; never overwrite."""
     live = client.get_flow(flow.definition_id)
@@ -195,3 +221,88 @@ def _why_skipped(flow: FlowPlan) -> str:
         Status.UNMANAGED: "unmanaged: not written by syncer; take it over with apply --adopt",
         Status.ORPHANED: "orphaned: no longer in Git; never deleted",
     }.get(flow.status, flow.status.value)
+
+
+WRITTEN = ("created", "updated", "refreshed")
+
+
+def outcome_lines(results: Sequence[ApplyResult]) -> list[str]:
+    """What apply did, one line per flow it touched or skipped, and a count per environment."""
+    lines = []
+    for result in results:
+        for item in result.results:
+            detail = f" — {item.detail}" if item.detail else ""
+            lines.append(f"{result.environment}: {item.key}: {item.action}{detail}")
+        lines.append(f"{result.environment}: {result.writes()} write(s)")
+    return lines
+
+
+def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) -> int:
+    """1 when a write failed; 3 when a flow still needs a person (or a write was refused); else 0."""
+    if any(r.failed for r in results):
+        return EXIT_ERROR
+    written = {(r.environment, i.key) for r in results for i in r.results if i.action in WRITTEN}
+    waiting = [
+        f
+        for p in plans
+        for f in p.flows
+        if f.status in NEEDS_PERSON and (p.environment, f.key) not in written
+    ]
+    refused = any(i.action == "refused" for r in results for i in r.results)
+    return EXIT_ATTENTION if waiting or refused else EXIT_OK
+
+
+# -- saved plans --------------------------------------------------------------------------------------
+
+
+def load_saved_plan(path: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"cannot read the saved plan {path}: {exc}. Save one with `syncer plan --out FILE`."
+        ) from None
+    items = data if isinstance(data, list) else [data]
+    try:
+        return {str(p["environment"]): {str(f["key"]): f for f in p["flows"]} for p in items}
+    except (KeyError, TypeError):
+        raise UsageError(f"{path} is not a plan saved by `syncer plan --out`.") from None
+
+
+def check_saved_plan(
+    plans: list[EnvironmentPlan], saved: dict[str, dict[str, Any]]
+) -> dict[str, frozenset[str]]:
+    """A saved plan applies exactly itself: refuse when a flow moved in the tenant or in Git since."""
+    only: dict[str, frozenset[str]] = {}
+    stale: list[str] = []
+    for plan in plans:
+        entries = saved.get(plan.environment, {})
+        fresh = {f.key: f for f in plan.flows}
+        chosen = set()
+        for key, entry in entries.items():
+            if entry.get("status") not in (Status.CREATE.value, Status.UPDATE.value):
+                continue
+            now = fresh.get(key)
+            if now is None or now.status.value != entry["status"]:
+                stale.append(
+                    f"{plan.environment}/{key}: was {entry['status']}, now {now.status.value if now else 'gone'}"
+                )
+            elif now.live_revision != entry.get("live_revision"):
+                stale.append(
+                    f"{plan.environment}/{key}: live revision moved from {entry.get('live_revision')} to {now.live_revision}"
+                )
+            elif now.desired_hash != entry.get("desired_hash"):
+                stale.append(
+                    f"{plan.environment}/{key}: the flow changed in Git since the plan was saved"
+                )
+            else:
+                chosen.add(key)
+        only[plan.environment] = frozenset(chosen)
+    if stale:
+        raise RefusedError(
+            "the saved plan is stale, nothing was applied:\n  "
+            + "\n  ".join(stale)
+            + "\nRun `syncer plan --out FILE` again and review it.",
+            exit_code=EXIT_ERROR,
+        )
+    return only

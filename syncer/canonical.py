@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import iter_value_items
+from .model import flow_file_header, iter_value_items
+from .yamlio import dump
 
 # Keys that come first, in this order, wherever they appear; all other keys follow alphabetically.
 KEY_PRIORITY: tuple[str, ...] = (
@@ -317,3 +318,21 @@ def digest(
         fingerprint=fingerprint(document),
         canonical=canonical,
     )
+
+
+# -- the file form ----------------------------------------------------------------------------------
+
+
+def to_file_form(definition: dict[str, Any]) -> dict[str, Any]:
+    """A tenant definition as it is written to Git: canonical, no concealed value, no has_value."""
+    document: dict[str, Any] = canonicalize(definition)  # a copy: changed in place below
+    for _ref, item in iter_value_items(document):
+        item.pop("has_value", None)
+        if item.get("concealed"):
+            item.pop("value", None)
+    return document
+
+
+def render_flow(document: dict[str, Any]) -> str:
+    """The text of ``flows/<key>/flow.yaml`` for a flow document: canonical YAML with its header."""
+    return dump(canonicalize(document), flow_file_header())

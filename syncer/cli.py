@@ -1,6 +1,7 @@
 """The command line: argv is parsed here, once; each command lives in ``syncer/commands/<verb>.py``.
 
-Every command module has ``run(args: argparse.Namespace) -> int``. ``main`` is the one top-level error
+``COMMANDS`` is the table of every command and the ``run(args) -> int`` that performs it; each ``run``
+unpacks its arguments once and calls the library with plain values. ``main`` is the one top-level error
 handler: a ``SyncError`` prints its message and returns its exit code (1, or 3 for a refusal), Ctrl-C
 returns 130, anything else is a bug and prints a traceback with a hint (exit 4).
 """
@@ -8,13 +9,30 @@ returns 130, anything else is a bug and prints a traceback with a hint (exit 4).
 from __future__ import annotations
 
 import argparse
-import importlib
 import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 
 from . import __version__, logs
+from .commands import (
+    apply,
+    backport,
+    bootstrap,
+    demo,
+    export,
+    export_awell,
+    ids,
+    import_awell,
+    plan,
+    preflight,
+    publish,
+    reconcile,
+    report,
+    serve,
+    tenant,
+    validate,
+)
 from .errors import EXIT_BUG, EXIT_INTERRUPTED, SyncError
 
 OUTPUTS = ("text", "json", "markdown")
@@ -302,30 +320,25 @@ def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
-_MODULES = {
-    "validate": "validate",
-    "export": "export",
-    "plan": "plan",
-    "apply": "apply",
-    "reconcile": "reconcile",
-    "report": "report",
-    "backport": "backport",
-    "preflight": "preflight",
-    "publish": "publish",
-    "ids": "ids",
-    "bootstrap": "bootstrap",
-    "import-awell": "import_awell",
-    "export-awell": "export_awell",
-    "tenant": "tenant",
-    "serve": "serve",
-    "demo": "demo",
+# The commands, in the order ``syncer --help`` lists them: name -> its module's ``run``.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": validate.run,
+    "export": export.run,
+    "plan": plan.run,
+    "apply": apply.run,
+    "reconcile": reconcile.run,
+    "report": report.run,
+    "backport": backport.run,
+    "preflight": preflight.run,
+    "publish": publish.run,
+    "ids": ids.run,
+    "bootstrap": bootstrap.run,
+    "import-awell": import_awell.run,
+    "export-awell": export_awell.run,
+    "tenant": tenant.run,
+    "serve": serve.run,
+    "demo": demo.run,
 }
-
-
-def _runner(command: str) -> Callable[[argparse.Namespace], int]:
-    module = importlib.import_module(f"syncer.commands.{_MODULES[command]}")
-    run: Callable[[argparse.Namespace], int] = module.run
-    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -339,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         logs.configure(args.log_format, verbose=args.command == "serve")
         with logs.run_context(secrets.token_hex(6)):  # every event of this command carries it
-            return _runner(args.command)(args)
+            return COMMANDS[args.command](args)
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

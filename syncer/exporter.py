@@ -1,8 +1,8 @@
 """Sandbox working versions -> canonical files under ``flows/`` (the export half of the loop).
 
-Pure conversion (``to_file_form``) plus the work of deciding which files change. Concealed values never
-reach disk: the tenant never returns them, and ``to_file_form`` drops any ``value`` or ``has_value`` on a
-concealed item anyway.
+Deciding which files change, and writing them. Concealed values never reach disk: the tenant never
+returns them, and ``canonical.to_file_form`` drops any ``value`` or ``has_value`` on a concealed item
+anyway.
 
 Every file is validated before anything is written. What was validated is remembered in the parse cache
 by blob id (``parse_cache``), so that the next plan does not parse these files again, and so that a
@@ -14,37 +14,27 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import parse_cache, vcs
-from .canonical import canonicalize, digest, fingerprint, ignore_key, shape_hash
-from .errors import Problem, ValidationError
-from .model import FLOW_KEY_PATTERN, flow_file_header, iter_value_items
-from .validate import check_flow
-from .workspace import FLOWS_DIR
-from .yamlio import decode, document_from_data, dump, load_text
+from . import vcs
+from .canonical import digest, fingerprint, ignore_key, render_flow, shape_hash, to_file_form
+from .client import client_for
+from .errors import ConfigError, Problem, ValidationError
+from .model import FLOW_KEY_PATTERN, Environment
+from .validate import check_rendered
+from .workspace import FLOWS_DIR, Workspace, ensure_schemas
+from .workspace import cache as parse_cache
+from .yamlio import decode, load_text, write_text_atomically
 
-VOLATILE_KEYS = ("created", "last_updated")
-
-
-def to_file_form(definition: dict[str, Any]) -> dict[str, Any]:
-    """A tenant definition as it is written to Git: canonical, no concealed value, no has_value."""
-    document: dict[str, Any] = canonicalize(definition)  # a copy: changed in place below
-    for _ref, item in iter_value_items(document):
-        item.pop("has_value", None)
-        if item.get("concealed"):
-            item.pop("value", None)
-    return document
-
-
-def render_flow(document: dict[str, Any]) -> str:
-    return dump(canonicalize(document), flow_file_header())
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass
@@ -57,6 +47,78 @@ class ExportResult:
         default_factory=list
     )  # keys still in Git, gone from Sandbox
     revisions: dict[str, int] = field(default_factory=dict)
+    schemas: list[str] = field(default_factory=list)  # schema files copied into the repository
+    commit: str | None = None  # the commit made (``commit=True``), None when nothing changed
+    branch: str | None = None  # the branch the files were written on (None: detached HEAD)
+
+
+def export(
+    ws: Workspace,
+    env: Environment,
+    flow_keys: Sequence[str] = (),
+    *,
+    branch: str | None = None,
+    commit: bool = False,
+    message: str | None = None,
+) -> ExportResult:
+    """Export the working versions of ``env`` (a source environment; all flows or ``flow_keys``)
+    into ``flows/``, on ``branch`` (created from HEAD when new) and committed when ``commit``.
+    Every file is validated before the first one is written."""
+    repo = vcs.require_repo(ws.root) if (commit or branch) else ws.repo
+    known = existing_ids(ws.root)
+    with client_for(env) as tenant:
+        summaries = tenant.list_flows()
+        ids = [str(s["definition_id"]) for s in _select(summaries, flow_keys, env)]
+        with tenant.iter_flows(ids) as flows:  # each flow is rendered and checked while more arrive
+            ignores = [e.ignore for e in ws.environments.values() if e.ignore]
+            texts, result = plan_files(ws.root, flows, known, os.cpu_count() or 1, ignores)
+    live_ids = {str(s["definition_id"]) for s in summaries}
+    if not flow_keys:
+        result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
+    if branch and repo is not None:
+        if vcs.branch_exists(repo, branch):
+            vcs.checkout(repo, branch)
+        else:
+            vcs.checkout_new_branch(repo, branch)
+    if repo is not None:
+        result.branch = vcs.current_branch(repo)
+    for rel in result.written:
+        write_text_atomically(ws.root / rel, texts[rel])
+    for rel in result.removed_paths:
+        (ws.root / rel).unlink(missing_ok=True)
+    result.schemas = ensure_schemas(ws.root)
+    if commit and repo is not None:
+        result.commit = _commit(repo, env.name, result, message)
+    return result
+
+
+def _select(
+    summaries: list[dict[str, Any]], keys: Sequence[str], env: Environment
+) -> list[dict[str, Any]]:
+    if not keys:
+        return summaries
+    by_key = {str(s.get("key")): s for s in summaries}
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        raise ConfigError(
+            f"{env.name} has no flow {', '.join(missing)} (it has: {', '.join(sorted(by_key))})."
+        )
+    return [by_key[k] for k in keys]
+
+
+def _commit(repo: git.Repo, env: str, result: ExportResult, message: str | None) -> str | None:
+    """Commit what the export wrote; the message names the source and each flow's revision."""
+    if not result.written and not result.removed_paths and not result.schemas:
+        return None
+    changed = sorted({p.split("/")[1] for p in result.written})
+    lines = [
+        message or f"Export {len(changed)} flow(s) from {env}",
+        "",
+        f"Source environment: {env}",
+    ]
+    lines += [f"- {key}: revision {result.revisions.get(key, '?')}" for key in changed]
+    paths = [*result.written, *result.removed_paths, *result.schemas]
+    return vcs.commit(repo, paths, "\n".join(lines) + "\n")
 
 
 def existing_ids(root: Path) -> dict[str, str]:
@@ -109,7 +171,7 @@ def _plan_files(
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
         order.append(rel)
         if not _proven_unchanged(root, rel, key, document):
-            text = dump(document, flow_file_header())
+            text = render_flow(document)
             problems.append(validator.check(text, rel, key, document))
             texts[rel] = text
         previous = known.get(str(document["metadata"]["definition_id"]))
@@ -152,7 +214,7 @@ class _Validator:
     need it and ``workers`` > 1: schema validation of a flow is CPU-bound and takes longer than
     fetching and rendering it, so it runs on every core while this process fetches and renders.
 
-    ``check`` returns a callable giving the file's problems (raising what ``_check`` raised), so the
+    ``check`` returns a callable giving the file's problems, so the
     problems are reported in flow order, as they would be in one process. At most two files per worker
     wait in the queue, which keeps memory bounded and the fetching in step with the checking.
     """
@@ -164,7 +226,7 @@ class _Validator:
         self._ignores = ignores
         self._checked = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._queued: deque[Future[tuple[list[Problem], bool]]] = deque()
+        self._queued: deque[Future[list[Problem]]] = deque()
 
     def check(
         self, text: str, rel: str, key: str, document: dict[str, Any]
@@ -178,16 +240,9 @@ class _Validator:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_check_in_worker, text, rel, key, document, self._ignores)
+        future = self._pool.submit(_check, text, rel, key, document, self._ignores)
         self._queued.append(future)
-
-        def outcome() -> list[Problem]:
-            problems, refused = future.result()
-            if refused:
-                raise ValidationError(problems)
-            return problems
-
-        return outcome
+        return future.result
 
     def __enter__(self) -> _Validator:
         return self
@@ -217,17 +272,6 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
     )
 
 
-def _check_in_worker(
-    text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
-) -> tuple[list[Problem], bool]:
-    """``_check`` in a worker process: a refusal comes back as data, since ValidationError does
-    not survive pickling."""
-    try:
-        return _check(text, rel, key, document, ignores), False
-    except ValidationError as exc:
-        return exc.problems, True
-
-
 def _check(
     text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
 ) -> list[Problem]:
@@ -244,7 +288,7 @@ def _check(
                 blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
             )
         return []
-    problems = check_flow(document_from_data(document, text, f"{rel} (from the tenant)"), key)
+    problems = check_rendered(document, text, f"{rel} (from the tenant)", key)
     if not problems:
         parse_cache.remember(blob, document, digest(document, canonical=True, ignores=ignores))
     return problems

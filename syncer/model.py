@@ -15,6 +15,9 @@ ENVIRONMENT_KIND = "Environment"
 FLOW_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CONSTANT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
+FLOWS_DIR = "flows"
+ENVIRONMENTS_DIR = "environments"
+
 ANNOTATION_PREFIX = "syncer.io/"
 ANN_LAST_APPLIED_HASH = "syncer.io/last-applied-hash"
 ANN_LAYOUT_HASH = "syncer.io/last-applied-layout-hash"
@@ -51,6 +54,11 @@ def iter_value_items(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
         for name, item in sorted(items.items()):
             if isinstance(item, dict):
                 yield f"{extension}.{name}", item
+
+
+def is_managed(annotations: dict[str, str]) -> bool:
+    """Whether syncer wrote this flow: its last-applied record is in the tenant's annotations."""
+    return ANN_LAST_APPLIED_HASH in annotations
 
 
 def is_constant_ref(ref: str) -> bool:

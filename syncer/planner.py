@@ -1,40 +1,37 @@
-"""Gathers the live state of one environment through the client and classifies every flow.
+"""Gathers the live state of one environment through the client; ``plan`` judges every flow.
 
-Cost model (SPEC 6, issue 4): one list request per environment; a flow is fetched in full only when the
-list summary cannot prove it in sync; tenant history is read only for drifted or conflicting flows.
+Cost model (SPEC 6): one list request per environment; a flow is fetched in full only when the list
+summary cannot prove it in sync (or when the caller needs every live body, as preflight does); tenant
+history is read only for drifted or conflicting flows.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from . import diff
-from .client import TenantClient
+from .client import Tenant, client_for
 from .collector import collector_paused
+from .errors import ConfigError, SyncError
 from .model import (
     ANN_APPLIED_REVISION,
-    ANN_FILLED_PREFIX,
     ANN_FLOW_KEY,
     ANN_GIT_COMMIT,
-    ConstantDecision,
-    Decision,
+    Change,
     Environment,
     EnvironmentPlan,
     FlowPlan,
     LiveEdit,
     Status,
-)
-from .plan import (
-    Expected,
-    classify,
-    desired_for,
-    expected_from_digest,
     is_managed,
-    settled_by_summary,
 )
+from .plan import classify, desired_for, diff, expected_from_digest, settled, settled_by_summary
 from .workspace import FlowFile, Workspace
+
+T = TypeVar("T")
 
 
 def secret_available(variable: str) -> bool:
@@ -42,128 +39,129 @@ def secret_available(variable: str) -> bool:
     return bool(os.environ.get(variable))
 
 
-def plan_environment(
-    ws: Workspace, env: Environment, client: TenantClient, flow_keys: Sequence[str] = ()
-) -> EnvironmentPlan:
-    """The three-way plan of every flow ``env`` receives (or only ``flow_keys``).
+@dataclass
+class LiveState:
+    """One environment as the planner saw it: the plan, the list, and the bodies it fetched."""
 
-    A flow the list summary proves in sync is judged from its file's digest alone: its document is
-    neither loaded nor hashed (``FlowPlan.desired`` loads it if a renderer asks).
-    """
-    summaries = client.list_flows()  # first: the request runs while other environments read Git
-    result = EnvironmentPlan(env.name, ws.git_commit)
+    plan: EnvironmentPlan
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # definition_id -> GET body
+
+
+def plan_environment(
+    ws: Workspace, env: Environment, tenant: Tenant, flow_keys: Sequence[str] = ()
+) -> EnvironmentPlan:
+    """The three-way plan of every flow ``env`` receives (or only ``flow_keys``)."""
+    return gather(ws, env, tenant, flow_keys).plan
+
+
+def gather(
+    ws: Workspace,
+    env: Environment,
+    tenant: Tenant,
+    flow_keys: Sequence[str] = (),
+    *,
+    fetch_all: bool = False,
+    tenant_only: bool = False,
+) -> LiveState:
+    """Read ``env`` and plan it. A flow the list summary proves in sync is judged from its file's
+    digest alone (its document is neither loaded nor hashed) unless ``fetch_all`` asks for every live
+    body; ``tenant_only`` lets ``flow_keys`` name flows that only the tenant has."""
+    summaries = tenant.list_flows()  # first: the request runs while other environments read Git
+    state = LiveState(EnvironmentPlan(env.name, ws.git_commit), summaries)
     by_id = {str(s["definition_id"]): s for s in summaries}
-    flows = ws.flows_for(env, flow_keys)
+    by_key = {str(s.get("key")): s for s in summaries}
+    in_git, extra = _split_keys(ws, env, flow_keys, by_key, tenant_only)
+    flows = ws.flows_for(env, in_git) if (in_git or not flow_keys) else {}
     plans: dict[str, FlowPlan] = {}
     to_fetch: dict[str, str] = {}
     for key, flow in flows.items():
         summary = by_id.get(flow.definition_id)
         if summary is None:
             document = desired_for(flow.document, env)
-            plans[key] = _create_or_collision(key, document, summaries, env)
+            plans[key] = classify(key, document, None, env, secret_available, clash=by_key.get(key))
             continue
         expected = expected_from_digest(flow.digest, env, flow.shape_hash(env.ignore))
-        if settled_by_summary(expected, summary, env):
-            plans[key] = _settled(key, flow, expected, summary, env)
+        if not fetch_all and settled_by_summary(expected, summary, env):
+            load = _loader(flow, env)
+            plans[key] = settled(
+                key, flow.definition_id, flow.title, expected, summary, env, secret_available, load
+            )
         else:
             to_fetch[flow.definition_id] = key
-    if to_fetch:
-        # The requests run while each flow's desired document is prepared and the ones already
-        # fetched are classified.
-        with client.iter_flows(list(to_fetch)) as fetched:
-            for key in to_fetch.values():
-                flow = flows[key]
-                with collector_paused():  # per flow: responses' garbage in cycles waits meanwhile
-                    desired = desired_for(flow.document, env)
-                live = next(fetched)
-                shape = flow.shape_hash(env.ignore)
-                with collector_paused():
-                    plans[key] = classify(key, desired, live, env, secret_available, shape)
-                if plans[key].status in (Status.DRIFT, Status.CONFLICT):
-                    _explain_live_edits(plans[key], live, client, ws, env)
-    result.flows = [plans[k] for k in sorted(plans)]
-    if not flow_keys:
-        wanted = {flow.definition_id for flow in flows.values()}
-        result.flows.extend(_orphans(summaries, wanted, env))
-    return result
-
-
-def _create_or_collision(
-    key: str, document: dict[str, Any], summaries: list[dict[str, Any]], env: Environment
-) -> FlowPlan:
-    plan = classify(key, document, None, env, secret_available)
-    clash = next((s for s in summaries if s.get("key") == key), None)
-    if clash is not None:
-        # Ids are sacred: never create a second flow under the same key, never remap the id.
-        plan.status = Status.CONFLICT
-        plan.reason = (
-            f"the tenant has a different flow with key `{key}` (definition_id "
-            f"{clash['definition_id']}, Git has {plan.definition_id}); ids are never remapped. "
-            "Rename one of them, or remove the stray flow in the tenant."
-        )
-        plan.changes = []
-    return plan
-
-
-class _SettledPlan(FlowPlan):
-    """An in-sync verdict whose desired document is loaded only when something reads ``desired``.
-
-    A no-op plan of a thousand flows must not hold a thousand documents (several hundred kilobytes of
-    objects each) per environment; the few renderings that draw an in-sync flow still get it.
-    """
-
-    _desired_value: dict[str, Any] | None = None
-    _desired_load: Callable[[], dict[str, Any]] | None = None
-
-    @property
-    def desired(self) -> dict[str, Any] | None:
-        if self._desired_value is None and self._desired_load is not None:
-            self._desired_value = self._desired_load()
-            self._desired_load = None
-        return self._desired_value
-
-    @desired.setter
-    def desired(self, value: dict[str, Any] | None) -> None:
-        self._desired_value = value
-        self._desired_load = None
-
-
-def _settled(
-    key: str, flow: FlowFile, expected: Expected, summary: dict[str, Any], env: Environment
-) -> FlowPlan:
-    """An in-sync verdict proven from the list summary alone."""
-    annotations = summary.get("annotations") or {}
-    decisions = []
-    for ref, concealed, value in expected.values:
-        if concealed:
-            filled = annotations.get(ANN_FILLED_PREFIX + ref) == "true"
-            decision = Decision.KEEP_DESTINATION if filled else Decision.BLANK
-            decisions.append(ConstantDecision(ref, True, decision))
-        else:
-            source = (
-                Decision.SET_FROM_ENVIRONMENT if env.override_for(ref)[0] else Decision.SET_FROM_GIT
-            )
-            decisions.append(ConstantDecision(ref, False, source, value))
-    plan = _SettledPlan(
-        key,
-        flow.definition_id,
-        flow.title,
-        Status.IN_SYNC,
-        constants=decisions,
-        live_revision=int(summary["revision"]),
-        desired_hash=expected.shape_hash,
+    for key in extra:
+        plans[key] = classify(key, None, by_key[key], env, secret_available)
+    orphans = (
+        [] if flow_keys else _orphans(summaries, {f.definition_id for f in flows.values()}, env)
     )
-    plan._desired_load = lambda: desired_for(flow.document, env)
-    return plan
+    if fetch_all:  # the caller wants the bodies of the flows only the tenant has, too
+        for plan in [plans[k] for k in extra] + orphans:
+            to_fetch[plan.definition_id] = ""
+    _fetch_and_classify(ws, env, tenant, flows, to_fetch, plans, state)
+    state.plan.flows = [plans[k] for k in sorted(plans)] + orphans
+    return state
+
+
+def _split_keys(
+    ws: Workspace,
+    env: Environment,
+    keys: Sequence[str],
+    by_key: dict[str, dict[str, Any]],
+    tenant_only: bool,
+) -> tuple[list[str], list[str]]:
+    """The asked-for keys Git has, and those only the tenant has (allowed with ``tenant_only``)."""
+    in_git = [k for k in dict.fromkeys(keys) if k in ws.flows or not tenant_only]
+    extra = [k for k in dict.fromkeys(keys) if k not in in_git]
+    unknown = [k for k in extra if k not in by_key]
+    if unknown:
+        known = ", ".join(sorted(set(ws.flows) | set(by_key))) or "none"
+        raise ConfigError(
+            f"no flow `{unknown[0]}` in flows/ or in {env.name} (known: {known}); check --flow."
+        )
+    return in_git, extra
+
+
+def _loader(flow: FlowFile, env: Environment) -> Callable[[], dict[str, Any]]:
+    return lambda: desired_for(flow.document, env)
+
+
+def _fetch_and_classify(
+    ws: Workspace,
+    env: Environment,
+    tenant: Tenant,
+    flows: dict[str, FlowFile],
+    to_fetch: dict[str, str],
+    plans: dict[str, FlowPlan],
+    state: LiveState,
+) -> None:
+    """Fetch ``to_fetch`` (definition_id -> key, "" for a body wanted only for the caller) and judge
+    each fetched flow of Git; the requests run while the desired documents are prepared."""
+    if not to_fetch:
+        return
+    with tenant.iter_flows(list(to_fetch)) as fetched:
+        for definition_id, key in to_fetch.items():
+            if not key:
+                state.bodies[definition_id] = next(fetched)
+                continue
+            flow = flows[key]
+            with collector_paused():  # per flow: responses' garbage in cycles waits meanwhile
+                desired = desired_for(flow.document, env)
+            live = next(fetched)
+            state.bodies[definition_id] = live
+            shape = flow.shape_hash(env.ignore)
+            with collector_paused():
+                plans[key] = classify(key, desired, live, env, secret_available, shape)
+            if plans[key].status in (Status.DRIFT, Status.CONFLICT):
+                _explain_live_edits(plans[key], live, tenant, ws, env)
 
 
 def _explain_live_edits(
-    plan: FlowPlan, live: dict[str, Any], client: TenantClient, ws: Workspace, env: Environment
+    plan: FlowPlan, live: dict[str, Any], tenant: Tenant, ws: Workspace, env: Environment
 ) -> None:
     """Who edited what, when: tenant history since syncer's last write, and Git's side of a conflict."""
     annotations = live.get("annotations") or {}
     since = int(annotations.get(ANN_APPLIED_REVISION, "0") or 0)
-    history = client.history(plan.definition_id)
+    history = tenant.history(plan.definition_id)
     plan.live_edits = [
         LiveEdit(
             int(h["revision"]),
@@ -189,6 +187,61 @@ def _orphans(summaries: list[dict[str, Any]], wanted: set[str], env: Environment
         annotations = summary.get("annotations") or {}
         if is_managed(annotations) and str(summary["definition_id"]) not in wanted:
             key = annotations.get(ANN_FLOW_KEY) or str(summary.get("key", ""))
-            plan = classify(key, None, summary, env, secret_available)
-            orphans.append(plan)
+            orphans.append(classify(key, None, summary, env, secret_available))
     return sorted(orphans, key=lambda p: p.key)
+
+
+def for_each_environment(envs: Sequence[Environment], work: Callable[[Environment], T]) -> list[T]:
+    """Run ``work(env)`` for every environment at once (threads: the work is network-bound).
+
+    The first error is raised after every environment finished, so one slow tenant never hides
+    another's outcome.
+    """
+    if len(envs) <= 1:
+        return [work(env) for env in envs]
+    with ThreadPoolExecutor(max_workers=min(8, len(envs))) as pool:
+        futures = [pool.submit(work, env) for env in envs]
+        results, errors = [], []
+        for future in futures:
+            try:
+                results.append(future.result())
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        return results
+
+
+def plan_environments(
+    ws: Workspace, envs: Sequence[Environment], flow_keys: Sequence[str] = ()
+) -> list[EnvironmentPlan]:
+    """The plan of every environment in ``envs``, in parallel; the whole Git state is validated once
+    before any request."""
+    ws.flows  # noqa: B018
+
+    def one(env: Environment) -> EnvironmentPlan:
+        with client_for(env) as tenant:
+            return plan_environment(ws, env, tenant, flow_keys)
+
+    return for_each_environment(envs, one)
+
+
+def add_base_changes(plans: Sequence[EnvironmentPlan], ws: Workspace, base: Workspace) -> None:
+    """Record, as each flow's ``git_side``, what Git changed between ``base`` and ``ws`` (a pull
+    request's own change, shown even when the tenants are ahead or behind)."""
+    try:
+        before = base.flows
+    except SyncError:  # an invalid base must not hide the report of the reviewed state
+        before = {}
+    for plan in plans:
+        env = ws.environment(plan.environment)
+        for flow in plan.flows:
+            old = before.get(flow.key)
+            if flow.desired is None or flow.git_side:
+                continue
+            if old is None:
+                flow.git_side = [
+                    Change("flow", "added", description=f"flow {flow.title} added in this change")
+                ]
+            else:
+                flow.git_side = diff.diff(desired_for(old.document, env), flow.desired, env.ignore)

@@ -26,12 +26,13 @@ import httpx
 import pytest
 
 from bench.generate import generate_flow
-from syncer import exporter, parse_cache, yamlio
+from syncer import exporter, yamlio
 from syncer.cli import main
 from syncer.client import TenantClient
 from syncer.errors import ValidationError
 from syncer.model import flow_file_header, iter_value_items
 from syncer.tenant.embedded import RunningTenant, start_tenant
+from syncer.workspace import cache as parse_cache
 
 FLOWS = 50
 STEPS = 6

@@ -31,9 +31,11 @@ def test_every_command_is_in_the_readme(command: str) -> None:
     assert f"syncer {command}" in (ROOT / "README.md").read_text("utf-8")
 
 
-def test_every_command_has_a_module() -> None:
-    for command in _commands():
-        assert callable(cli._runner(command))
+def test_every_command_is_in_the_static_table() -> None:
+    assert sorted(cli.COMMANDS) == _commands()
+    for command, run in cli.COMMANDS.items():
+        module = command.replace("-", "_")
+        assert run.__module__ == f"syncer.commands.{module}" and run.__name__ == "run"
 
 
 def test_usage_error_is_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +57,7 @@ def test_bug_is_exit_4_with_traceback_and_interrupt_is_130(
     def boom(_args: argparse.Namespace) -> int:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(cli, "_runner", lambda _command: boom)
+    monkeypatch.setitem(cli.COMMANDS, "validate", boom)
     assert cli.main(["validate"]) == 4
     err = capsys.readouterr().err
     assert "Traceback" in err and "bug" in err
@@ -63,11 +65,11 @@ def test_bug_is_exit_4_with_traceback_and_interrupt_is_130(
     def interrupted(_args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_runner", lambda _command: interrupted)
+    monkeypatch.setitem(cli.COMMANDS, "validate", interrupted)
     assert cli.main(["validate"]) == 130
 
     def refused(_args: argparse.Namespace) -> int:
         raise ConfigError("missing thing; do this")
 
-    monkeypatch.setattr(cli, "_runner", lambda _command: refused)
+    monkeypatch.setitem(cli.COMMANDS, "validate", refused)
     assert cli.main(["validate"]) == 1

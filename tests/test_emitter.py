@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate_flow
-from syncer import emitter, yamlio
+from syncer import yamlio
+from syncer.yamlio import emitter
 from tests.strategies import careflows
 
 ROOT = Path(__file__).resolve().parents[1]

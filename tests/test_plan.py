@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 
 from syncer import report
 from syncer.canonical import content_hash
-from syncer.diff import diff
 from syncer.model import (
     ANN_LAST_APPLIED_HASH,
     Decision,
@@ -28,6 +27,7 @@ from syncer.plan import (
     quick_in_sync,
     write_body,
 )
+from syncer.plan.diff import diff
 from tests.e2e.landscape import example_flow
 from tests.strategies import careflows
 

@@ -13,10 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncer import yamlio
-from syncer.commands.ids import data_point_ids, env_name, flow_ids
-from syncer.commands.publish import publication_notes
-from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
-from syncer.preflight import (
+from syncer.golive.checks import (
     FlowFacts,
     api_endpoints,
     checklist,
@@ -30,7 +27,11 @@ from syncer.preflight import (
     sandbox_hint,
     validation,
 )
-from syncer.preflight_items import Level
+from syncer.golive.ids import data_point_ids, flow_ids
+from syncer.golive.items import Level
+from syncer.golive.publish import publication_notes
+from syncer.model import Environment, FlowPlan, LiveEdit, Role, Status, iter_value_items
+from syncer.report.ids import env_name
 
 PROJECT = Path(__file__).resolve().parents[1]
 MRN = "https://awellhealth.com/identifiers/mrn"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from syncer.model import Window
-from syncer.windows import next_open, writes_allowed
+from syncer.reconcile.windows import next_open, writes_allowed
 
 AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday
 

@@ -10,14 +10,12 @@ the files back in Awell's own layout and formatting (``JSON.stringify(data, null
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
-from ..yamlio import read_text
+from ..yamlio import read_text, write_text_atomically
 from . import tables as t
 
 
@@ -111,18 +109,3 @@ def write_export(path: Path, components: dict[str, list[dict[str, Any]]]) -> lis
         write_text_atomically(target, json.dumps(entries, indent=2, ensure_ascii=False))
         written.append(target)
     return written
-
-
-def write_text_atomically(target: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -16,16 +16,16 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import git
 from rich.console import Console
 
-from .. import yamlio
-from ..cli import main as syncer_main
+from .. import vcs, yamlio
 from ..client import TenantClient
 from ..model import iter_value_items
-from ..tenant.embedded import RunningTenant, start_tenant
+
+if TYPE_CHECKING:
+    from ..tenant.embedded import RunningTenant
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TENANTS = {
@@ -50,7 +50,11 @@ class Story:
 
     def syncer(self, *argv: str) -> int:
         self.console.print(f"[dim]$ syncer {' '.join(argv)}[/dim]")
-        code = syncer_main([*argv, "--repo", str(self.repo)])
+        from ..cli import (
+            main,  # the demo runs commands as a user types them (cli imports this module)
+        )
+
+        code = main([*argv, "--repo", str(self.repo)])
         self.console.print(f"[dim](exit code {code})[/dim]")
         return code
 
@@ -60,6 +64,9 @@ class Story:
 
 @contextmanager
 def _tenants(story: Story) -> Iterator[None]:
+    # Imported here, not at the top: every command's start would otherwise load the web server.
+    from ..tenant.embedded import start_tenant
+
     with ExitStack() as stack:
         for name, (kind, region, variable) in TENANTS.items():
             ci_key, studio_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -81,18 +88,14 @@ def _tenants(story: Story) -> Iterator[None]:
 
 def _scratch_repo(story: Story) -> None:
     story.repo.mkdir(parents=True)
-    repo = git.Repo.init(story.repo, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "syncer demo")
-        config.set_value("user", "email", "demo@localhost")
+    repo = vcs.init_repo(story.repo, "syncer demo", "demo@localhost")
     (story.repo / "environments").mkdir()
     for name in TENANTS:
         text = (PROJECT_ROOT / "environments" / f"{name}.yaml").read_text("utf-8")
         original = yamlio.load_text(text, name).data["url"]
         text = text.replace(str(original), story.tenants[name].url)
         (story.repo / "environments" / f"{name}.yaml").write_text(text, "utf-8")
-    repo.git.add("environments")
-    repo.git.commit("-m", "Environments: Sandbox, Production EU and US")
+    vcs.commit(repo, ["environments"], "Environments: Sandbox, Production EU and US")
 
 
 def _seed_sandbox(story: Story) -> list[str]:

@@ -7,13 +7,14 @@ never reach the file: the mapping drops them (``syncer.awell``) and the written 
 from __future__ import annotations
 
 import argparse
-from importlib import resources
 from pathlib import Path
 
 from .. import awell, model, validate, yamlio
 from ..awell import folder as awellio
 from ..awell.tables import ENCRYPTED_PREFIX
 from ..errors import EXIT_ERROR, EXIT_OK, Problem, RefusedError, ValidationError
+from ..workspace import ensure_schemas
+from ..yamlio import write_text_atomically
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     if ENCRYPTED_PREFIX in text:  # unreachable by design; a last guard before the disk
         raise ValidationError([Problem(str(relative), "would contain an encrypted Awell value.")])
     _check_target(repo, relative, metadata["definition_id"], force=args.force)
-    awellio.write_text_atomically(repo / relative, text)
-    copied = copy_schemas(repo)
+    write_text_atomically(repo / relative, text)
+    copied = ensure_schemas(repo)
     _print_summary(result, relative, source, folder.ignored, copied)
     _print_validation(yamlio.load_text(text, relative.as_posix()), metadata["key"])
     return EXIT_OK
@@ -66,24 +67,12 @@ def _definition_id(path: Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def copy_schemas(repo: Path) -> list[Path]:
-    """Copy the packaged JSON Schemas into ``<repo>/schemas/`` where missing (the ``$schema`` header)."""
-    copied = []
-    packaged = resources.files("syncer.schemas")
-    for entry in sorted(packaged.iterdir(), key=lambda item: item.name):
-        target = repo / "schemas" / entry.name
-        if entry.name.endswith(".json") and entry.is_file() and not target.exists():
-            awellio.write_text_atomically(target, entry.read_text("utf-8"))
-            copied.append(Path("schemas", entry.name))
-    return copied
-
-
 def _print_summary(
     result: awell.ImportResult,
     relative: Path,
     source: Path,
     ignored: list[str],
-    copied: list[Path],
+    copied: list[str],
 ) -> None:
     metadata = result.document["metadata"]
     print(f"Imported care flow {metadata['title']!r} ({metadata['definition_id']}) from {source}")
@@ -97,7 +86,7 @@ def _print_summary(
     if ignored:
         print(f"Not read (not part of a care-flow definition): {', '.join(ignored)}")
     for schema in copied:
-        print(f"Copied {schema.as_posix()}")
+        print(f"Copied {schema}")
 
 
 def _print_validation(document: yamlio.Document, key: str) -> None:

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import emit, plan_all, plan_exit_code, render, save_plan, workspace
+from ..model import Role
+from ..plan import exit_code
+from ..planner import plan_environments
+from ._common import emit, render, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = workspace(args)
-    plans = plan_all(args, ws)
-    if args.out:
-        save_plan(args.out, plans)
-    emit(render(plans, args.output))
-    return plan_exit_code(plans)
+    return plan(args.repo, args.ref, args.env, args.flow, args.out, args.output)
+
+
+def plan(
+    repo: str,
+    ref: str | None,
+    env_names: list[str],
+    flow_keys: list[str],
+    out: str | None,
+    output: str,
+) -> int:
+    ws = workspace(repo, ref)
+    plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    if out:
+        write_json(out, [p.to_json() for p in plans])
+    emit(render(plans, output))
+    return exit_code(plans)

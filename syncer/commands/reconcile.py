@@ -7,77 +7,65 @@ Honours each environment's `windows` (writes only inside them; plan and report a
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
-from .. import vcs
-from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
+from ..apply import actor, exit_code, outcome_lines
+from ..backport.pulls import open_backport_prs
 from ..errors import EXIT_ERROR, SyncError
-from ..model import Environment, EnvironmentPlan, Role
-from ..planner import plan_environment
-from ..windows import writes_allowed
-from ..workspace import Workspace
-from ._common import client, emit, in_parallel, render
-from .apply import _actor, print_results
+from ..model import Role
+from ..reconcile import reconcile_once
+from ..report import render_markdown
+from ._common import emit, render, say, workspace
+
+
+@dataclass(frozen=True)
+class _Asked:
+    repo: str
+    ref: str | None
+    env_names: list[str]
+    every: float | None
+    report: str | None
+    open_backport_prs: bool
+    max_runs: int | None
+    output: str
 
 
 def run(args: argparse.Namespace) -> int:
+    asked = _Asked(
+        args.repo,
+        args.ref,
+        args.env,
+        args.every,
+        args.report,
+        args.open_backport_prs,
+        args.max_runs,
+        args.output,
+    )
     runs = 0
     while True:
-        code = _once(args)
+        code = _once(asked)
         runs += 1
-        if args.every is None or (args.max_runs is not None and runs >= args.max_runs):
+        if asked.every is None or (asked.max_runs is not None and runs >= asked.max_runs):
             return code
-        time.sleep(max(1.0, args.every))
+        time.sleep(max(1.0, asked.every))
 
 
-def _once(args: argparse.Namespace) -> int:
-    ws = Workspace(Path(args.repo), args.ref)  # re-read every run: Git may have moved
-    envs = ws.select(args.env, Role.TARGET)
-    ws.flows  # validate the whole Git state before the first write  # noqa: B018
-    actor = _actor()
-
-    def one(env: Environment) -> tuple[EnvironmentPlan, ApplyResult]:
-        with client(env) as tenant:
-            plan = plan_environment(ws, env, tenant)
-            allowed, why = _may_write(ws, env)
-            if not allowed:
-                result = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
-                return plan, result
-            return plan, apply_plan(plan, env, tenant, ApplyOptions(actor=actor))
-
+def _once(asked: _Asked) -> int:
+    ws = workspace(asked.repo, asked.ref)  # read again every run: Git may have moved
     try:
-        pairs: list[tuple[EnvironmentPlan, ApplyResult]] = in_parallel(envs, one)
+        done = reconcile_once(ws, ws.select(asked.env_names, Role.TARGET), actor())
     except SyncError as exc:
-        if args.every is None:
+        if asked.every is None:
             raise
-        print(f"error: {exc}", file=sys.stderr)  # a loop survives a bad run and tries again
+        say(f"error: {exc}")  # a loop survives a bad run and tries again
         return EXIT_ERROR
-    plans = [p for p, _ in pairs]
-    emit(render(plans, args.output))
-    if args.report:
-        from .. import report
-
-        Path(args.report).write_text(report.render_markdown(plans), "utf-8")
-    if args.open_backport_prs:
-        from .backport_prs import open_backport_prs
-
-        open_backport_prs(ws, plans)
-    return print_results([r for _, r in pairs], plans)
-
-
-def _may_write(ws: Workspace, env: Environment) -> tuple[bool, str]:
-    allowed, why = writes_allowed(env.windows, datetime.now(UTC))
-    if not allowed:
-        return False, why
-    if env.signed_commits:
-        if ws.repo is None:
-            return False, "verify.signed_commits needs a Git repository"
-        ref = ws.ref or "HEAD"
-        signers = ws.root / (env.allowed_signers or ".syncer/allowed_signers")
-        ok, message = vcs.verify_signature(ws.repo, ref, signers)
-        if not ok:
-            return False, f"commit {ref} is not signed by an allowed signer ({message})"
-    return True, ""
+    emit(render(done.plans, asked.output))
+    if asked.report:
+        Path(asked.report).write_text(render_markdown(done.plans), "utf-8")
+    if asked.open_backport_prs:
+        open_backport_prs(ws, done.plans, notify=say)
+    for line in outcome_lines(done.results):
+        say(line)
+    return exit_code(done.results, done.plans)

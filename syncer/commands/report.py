@@ -10,70 +10,80 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from .. import diff, report
-from ..model import Change, EnvironmentPlan, Role
-from ..plan import desired_for
+from ..github import GitHub, append_step_summary
+from ..model import EnvironmentPlan, Role
+from ..plan import exit_code
+from ..planner import add_base_changes, plan_environments
+from ..report import (
+    render_environment_markdown,
+    render_json,
+    render_markdown,
+    render_text,
+    report_marker,
+)
 from ..workspace import Workspace
-from ._common import emit, plan_all, plan_exit_code, workspace
+from ._common import emit, workspace
+
+
+@dataclass(frozen=True)
+class _Asked:
+    repo: str
+    ref: str | None
+    base: str | None
+    env_names: list[str]
+    flow_keys: list[str]
+    github_pr: int | None
+    out: str | None
+    output: str
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = workspace(args)
-    envs = ws.select(args.env, Role.TARGET)
-    plans = plan_all(args, ws, envs)
-    if args.base:
-        _add_base_changes(ws, args.base, plans)
-    text = _render(plans, args.output)
-    if args.out:
-        Path(args.out).write_text(text, "utf-8")
-    if args.github_pr is not None:
-        _post(plans, args.github_pr)
-    elif os.environ.get("GITHUB_STEP_SUMMARY") and args.output == "markdown":
-        from ..github import append_step_summary
+    return report(
+        _Asked(
+            args.repo,
+            args.ref,
+            args.base,
+            args.env,
+            args.flow,
+            args.github_pr,
+            args.out,
+            args.output,
+        )
+    )
 
+
+def report(asked: _Asked) -> int:
+    ws = workspace(asked.repo, asked.ref)
+    plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
+    if asked.base:
+        add_base_changes(plans, ws, Workspace(ws.root, asked.base))
+    text = _render(plans, asked.output)
+    if asked.out:
+        Path(asked.out).write_text(text, "utf-8")
+    if asked.github_pr is not None:
+        _post(plans, asked.github_pr)
+    elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output == "markdown":
         append_step_summary(text)
     emit(text)
-    return plan_exit_code(plans)
+    return exit_code(plans)
 
 
 def _render(plans: list[EnvironmentPlan], output: str) -> str:
     if output == "json":
-        return report.render_json(plans)
+        return render_json(plans)
     if output == "text":
-        return report.render_text(plans)
-    return report.render_markdown(plans)
-
-
-def _add_base_changes(ws: Workspace, base: str, plans: list[EnvironmentPlan]) -> None:
-    """Record, as ``git_side``, what Git changed since ``base`` for each flow of each plan."""
-    base_ws = Workspace(ws.root, base)
-    try:
-        before = base_ws.flows
-    except Exception:  # an invalid base must not hide the report of the reviewed state
-        before = {}
-    for plan in plans:
-        env = ws.environment(plan.environment)
-        for flow in plan.flows:
-            old = before.get(flow.key)
-            if flow.desired is None or flow.git_side:
-                continue
-            if old is None:
-                flow.git_side = [
-                    Change("flow", "added", description=f"flow {flow.title} added in this change")
-                ]
-            else:
-                flow.git_side = diff.diff(desired_for(old.document, env), flow.desired, env.ignore)
+        return render_text(plans)
+    return render_markdown(plans)
 
 
 def _post(plans: list[EnvironmentPlan], pr: int) -> None:
-    from ..github import GitHub, append_step_summary
-
     hub = GitHub.from_env()
     for plan in plans:
-        body = report.render_environment_markdown(plan)
-        action, comment_id = hub.upsert_comment(pr, report.report_marker(plan.environment), body)
+        body = render_environment_markdown(plan)
+        action, comment_id = hub.upsert_comment(pr, report_marker(plan.environment), body)
         emit(f"{plan.environment}: comment {comment_id} {action} on pull request #{pr}")
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             append_step_summary(body)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..serve import serve, settings_for
-from .apply import _actor
+from ..apply import actor
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..serve import serve, settings_for  # the web stack loads only for this command
+
     settings = settings_for(
         Path(args.repo),
         tuple(args.env),
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
         args.every,
         args.jitter,
         Path(args.db) if args.db else None,
-        _actor(),
+        actor(),
         fetch=args.fetch,
         branch=args.branch,
         host=args.host,

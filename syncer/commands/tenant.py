@@ -10,16 +10,18 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, ConfigError
-from ..tenant.app import create_app
-from ..tenant.auth import KEYS_ENV, Keyring
-from ..tenant.embedded import HOST, bind_socket, server_for
-from ..tenant.storage import Store
+
+if TYPE_CHECKING:
+    from ..tenant.auth import Keyring
 
 
 def load_keyring(keys_file: str | None) -> Keyring:
     """Keys from ``--keys FILE``, else from ``SYNCER_TENANT_KEYS``; a ConfigError when neither is set."""
+    from ..tenant.auth import KEYS_ENV, Keyring
+
     if keys_file:
         path = Path(keys_file)
         if not path.is_file():
@@ -44,6 +46,11 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until stopped: SIGTERM ends gracefully with 0, Ctrl-C with 130 (interrupted)."""
+    # Imported here, not at the top: every command's start would otherwise load the web server.
+    from ..tenant.app import create_app
+    from ..tenant.embedded import HOST, bind_socket, server_for
+    from ..tenant.storage import Store
+
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, not {args.port}.")
     keyring = load_keyring(args.keys)

@@ -12,9 +12,12 @@ from ..validate import RepositoryCheck, check_repository
 
 
 def run(args: argparse.Namespace) -> int:
+    return validate(args.repo, args.paths, args.output)
+
+
+def validate(repo: str, paths: list[str], output: str) -> int:
     """Validate the repository (or the given paths); exit 0 when valid, 1 when a problem was found."""
-    result = check_repository(Path(args.repo), [Path(p) for p in args.paths])
-    output = getattr(args, "output", "text")
+    result = check_repository(Path(repo), [Path(p) for p in paths])
     if output == "json":
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
     elif output == "markdown":

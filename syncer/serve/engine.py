@@ -1,11 +1,12 @@
 """One reconcile run for the service, with everything the history, the page and the metrics need.
 
-The rules are reconcile's, not a copy of them: the plan comes from ``planner.plan_environment``, the
-writes from ``apply.apply_plan``, and whether an environment may be written (its ``windows`` and its
-``verify``) from the very function ``syncer reconcile`` asks. What this adds is the record: each
-environment's outcome in words (``ok``, ``attention``, ``deferred``, ``refused``, ``failed``,
-``interrupted``), the tenant's list as the planner saw it (who edited last, what syncer applied when),
-and the HTTP status of every answer. One environment failing never hides another's outcome.
+The rules are reconcile's, not a copy of them: each environment is one ``reconcile.reconcile_once``,
+the very run ``syncer reconcile`` makes (plan, ``windows`` and ``verify`` through ``guards.may_write``,
+apply). What this adds is the record: each environment's outcome in words (``ok``, ``attention``,
+``deferred``, ``refused``, ``failed``, ``interrupted``), whether a window or verify held the writes
+(told apart by asking the window rules at the same instant the guard was asked), the tenant's list as
+the planner read it, and the HTTP status of every answer. Environments run in parallel, each on its
+own, so one failing never hides another's outcome.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from .. import logs
-from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
-from ..client import TenantClient, client_for
-from ..commands.reconcile import _may_write  # the one decider of "may reconcile write here now"
+from ..apply import ApplyResult
 from ..errors import SyncError, TenantError
 from ..model import NEEDS_PERSON, Environment, EnvironmentPlan, Role, Window
-from ..planner import plan_environment
-from ..windows import writes_allowed
+from ..reconcile import reconcile_once
+from ..reconcile.windows import writes_allowed
 from ..workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -120,15 +119,14 @@ def _environment(
     ws: Workspace, env: Environment, actor: str, should_stop: Callable[[], bool]
 ) -> EnvironmentRun:
     run = EnvironmentRun(env.name, env.url, windows=env.windows)
+    moment = datetime.now(UTC)
     try:
-        with client_for(env) as tenant:
-            try:
-                _plan_and_apply(run, ws, env, tenant, actor, should_stop)
-            finally:
-                run.requests = Counter(tenant.stats.by_status)
+        (done,) = reconcile_once(ws, [env], actor, moment, should_stop=should_stop).environments
     except SyncError as exc:
         run.result, run.detail = FAILED, str(exc)
         status = exc.status if isinstance(exc, TenantError) else None
+        if status is not None:
+            run.requests[status] += 1
         logs.event(
             log,
             "environment.failed",
@@ -137,35 +135,23 @@ def _environment(
             environment=env.name,
             status=status,
         )
-    return run
-
-
-def _plan_and_apply(
-    run: EnvironmentRun,
-    ws: Workspace,
-    env: Environment,
-    tenant: TenantClient,
-    actor: str,
-    should_stop: Callable[[], bool],
-) -> None:
-    recorder = _ListRecorder(tenant)
-    run.plan = plan_environment(ws, env, cast(TenantClient, recorder))
-    run.summaries = recorder.summaries
-    window_open, window_why = writes_allowed(env.windows, datetime.now(UTC))
-    allowed, why = _may_write(ws, env)
-    if not allowed:
-        run.window_deferred = not window_open
-        run.verify_refused = window_open
-        run.window_reason = window_why
-        run.result, run.detail = (DEFERRED if run.window_deferred else REFUSED), why
-        run.applied = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
-        name = "window.deferred" if run.window_deferred else "verify.refused"
-        logs.event(log, name, why, level=logging.WARNING, environment=env.name)
-        return
-    run.applied = apply_plan(
-        run.plan, env, tenant, ApplyOptions(actor=actor), should_stop=should_stop
+        return run
+    run.plan, run.applied, run.summaries, run.requests = (
+        done.plan,
+        done.result,
+        done.summaries,
+        done.requests,
     )
-    run.result, run.detail = _judge(run.plan, run.applied, should_stop())
+    if done.held:
+        window_open, window_why = writes_allowed(env.windows, moment)  # the guard's own instant
+        run.window_deferred, run.verify_refused = not window_open, window_open
+        run.window_reason = window_why
+        run.result, run.detail = (DEFERRED if run.window_deferred else REFUSED), done.held
+        name = "window.deferred" if run.window_deferred else "verify.refused"
+        logs.event(log, name, done.held, level=logging.WARNING, environment=env.name)
+    else:
+        run.result, run.detail = _judge(done.plan, done.result, should_stop())
+    return run
 
 
 def _judge(plan: EnvironmentPlan, applied: ApplyResult, stopped: bool) -> tuple[str, str]:
@@ -184,18 +170,3 @@ def _judge(plan: EnvironmentPlan, applied: ApplyResult, stopped: bool) -> tuple[
         parts = [f"{f.key} {f.status.value}" for f in waiting] + [f"{k} refused" for k in refused]
         return ATTENTION, "needs a person: " + ", ".join(parts)
     return OK, ""
-
-
-class _ListRecorder:
-    """The tenant client as the planner sees it, keeping the list it answered (no extra request)."""
-
-    def __init__(self, inner: TenantClient) -> None:
-        self._inner = inner
-        self.summaries: list[dict[str, Any]] = []
-
-    def list_flows(self) -> list[dict[str, Any]]:
-        self.summaries = self._inner.list_flows()
-        return self.summaries
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)

@@ -23,9 +23,9 @@ from ..model import (
     FlowPlan,
     Status,
 )
+from ..reconcile.windows import next_open, writes_allowed
 from ..report import mermaid
 from ..report.text import render_flow_text
-from ..windows import next_open, writes_allowed
 from .diagram import render_svg
 from .engine import SUCCESSFUL, WRITTEN, EnvironmentRun, RunOutcome
 from .records import Diagram, EnvironmentRecord, EnvironmentState, FlowState, RunRecord

@@ -1,7 +1,7 @@
 """Schema and meaning checks of one loaded document: a care flow or an environment.
 
 Every finding is a ``Problem`` that names the file, line and column and says what to do. The schema
-messages come from ``schema_messages``; the meaning checks of a care flow from ``semantics``; those of an
+messages come from ``schema``; the meaning checks of a care flow from ``semantics``; those of an
 environment (cron, time zones, signed commits, identifier systems) are here.
 """
 
@@ -12,8 +12,9 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import Problem
-from ..yamlio import Document, JsonPath
+from ..canonical import render_flow, to_file_form
+from ..errors import Problem, ValidationError
+from ..yamlio import Document, JsonPath, document_from_data
 from . import semantics
 from .schema import quoted, schema_findings
 
@@ -136,3 +137,26 @@ def _timezone_valid(name: str) -> bool:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def check_rendered(
+    document: dict[str, Any],
+    text: str,
+    display: str,
+    key: str,
+    warnings: list[Problem] | None = None,
+) -> list[Problem]:
+    """Problems of a flow file syncer rendered (``text`` is ``render_flow(document)``), located in
+    ``text`` without parsing it back."""
+    try:
+        return check_flow(document_from_data(document, text, display), key, warnings)
+    except ValidationError as exc:
+        return exc.problems
+
+
+def check_definition(
+    definition: dict[str, Any], key: str, display: str, warnings: list[Problem] | None = None
+) -> list[Problem]:
+    """A tenant's definition checked as the file it would be in Git: file form, text, located check."""
+    document = to_file_form(definition)
+    return check_rendered(document, render_flow(document), display, key, warnings)

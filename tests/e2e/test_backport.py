@@ -17,8 +17,7 @@ import git
 import pytest
 
 from syncer.backport import backport_document, merge_layout, with_own_values
-from syncer.canonical import canonicalize
-from syncer.exporter import render_flow
+from syncer.canonical import canonicalize, render_flow
 from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
 from tests.fakegithub import FakeGitHub
 

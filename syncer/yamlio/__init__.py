@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,8 +34,8 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from ..errors import Problem, ValidationError
 from . import emitter
-from .errors import Problem, ValidationError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH
@@ -119,6 +121,21 @@ def read_text(path: Path, display: str | None = None) -> str:
             ]
         )
     return decode(path.read_bytes(), shown)
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def decode(raw: bytes, display: str) -> str:

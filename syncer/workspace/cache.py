@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .canonical import Digest
+from .. import __version__
+from ..canonical import Digest
 
 RACY_NS = 3_000_000_000  # a file changed less than this before it was recorded is hashed next time
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from .canonical import remove_paths
-from .model import Change, Component
+from ..canonical import remove_paths
+from ..model import Change, Component
 
 # Top-level lists of ``spec`` and the kind of component each holds.
 _TOP_LISTS: dict[str, str] = {

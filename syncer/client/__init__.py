@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 
 from syncer import __version__, errors, logs, model
-from syncer.tenant_api import (
+
+from .tenant_api import (
     Call,
     ClientStats,
     FlowStream,

@@ -1,10 +1,10 @@
-"""The go-live checklist of ``syncer preflight``: pure checks over what the command read. No I/O.
+"""The go-live checklist of ``syncer preflight``: pure checks over what was read. No I/O.
 
 ``checklist(facts)`` turns what the tenants and Git say about one flow in one target environment
 into items, each ``pass``, ``warn`` or ``block``, with a message and what to do. The checks, and why
 each exists, are described in docs/go-live.md. A concealed value is never read here: items about
 concealed constants and settings are built from ``has_value`` flags only. Levels, items and the
-text of what to do are in ``preflight_items``.
+text of what to do are in ``items``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
-from .exporter import render_flow, to_file_form
-from .model import ANN_GIT_COMMIT, Environment, FlowPlan, Status, is_constant_ref, iter_value_items
-from .preflight_items import FlowChecklist, Item, Level, fix_text
-from .validate import check_flow
-from .yamlio import load_text
+from ..model import (
+    ANN_GIT_COMMIT,
+    Decision,
+    Environment,
+    FlowPlan,
+    Status,
+    is_constant_ref,
+    iter_value_items,
+)
+from ..plan.values import git_or_environment
+from ..validate import check_definition
+from .items import FlowChecklist, Item, Level, fix_text
 
 _SANDBOX_WORDS = ("sandbox", "staging", "development", "localhost")
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
@@ -102,14 +108,10 @@ def plan_status(plan: FlowPlan, env: Environment) -> Item:
 
 
 def validation(definition: dict[str, Any], key: str, environment: str) -> Item:
-    """``check_flow`` over the live working version, written as it would be in Git."""
-    display = f"{environment}:{key} (working version)"
-    try:
-        document = load_text(render_flow(to_file_form(definition)), display)
-    except ValidationError as exc:  # a definition that cannot even be read back as YAML
-        problems = [str(p) for p in exc.problems]
-    else:
-        problems = [str(p) for p in check_flow(document, key)]
+    """The live working version checked as the file it would be in Git."""
+    problems = [
+        str(p) for p in check_definition(definition, key, f"{environment}:{key} (working version)")
+    ]
     if not problems:
         return Item("validation", key, Level.PASS, "the working version is a valid care flow")
     shown = "; ".join(problems[:_MAX_PROBLEMS])
@@ -259,9 +261,10 @@ def environment_values(
         text = "" if value is None else str(value)
         hint = sandbox_hint(text) if text else f"it is blank in {env.name}"
         reasons = [hint] if hint else []
-        deliberate, wanted = env.override_for(ref)
+        decision, wanted = git_or_environment(ref, None, env)
+        deliberate = decision is Decision.SET_FROM_ENVIRONMENT and wanted == value
         same = bool(text) and ref in source_values and source_values[ref] == value
-        if same and not (deliberate and wanted == value):
+        if same and not deliberate:
             reasons.append(f"it is the same as in {source_name}")
         if not reasons:
             items.append(Item("environment_value", ref, Level.PASS, f"{_kind(ref)} {ref} = {text}"))

@@ -18,20 +18,19 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import parse_cache, vcs
-from .canonical import Digest, digest, ignore_key, shape_hash
-from .collector import collector_paused
-from .errors import ConfigError, Problem, ValidationError
-from .model import Environment, Role
-from .parse_cache import cache_dir
-from .validate import check_environment, check_flow, parse_environment
-from .yamlio import decode, load_text
-
-FLOWS_DIR = "flows"
-ENVIRONMENTS_DIR = "environments"
+from .. import vcs
+from ..canonical import Digest, digest, ignore_key, shape_hash
+from ..collector import collector_paused
+from ..errors import ConfigError, Problem, ValidationError
+from ..model import ENVIRONMENTS_DIR, FLOWS_DIR, Environment, Role
+from ..validate import check_environment, check_flow, parse_environment
+from ..yamlio import decode, load_text, write_text_atomically
+from . import cache as parse_cache
+from .cache import cache_dir
 
 __all__ = ["ENVIRONMENTS_DIR", "FLOWS_DIR", "FlowFile", "Workspace", "cache_dir"]
 
@@ -390,28 +389,13 @@ def _wrong_role(env: Environment, wanted: Role) -> str:
     )
 
 
-SCHEMA_FILES = ("careflow.v1.schema.json", "environment.v1.schema.json", "plan.schema.json")
-
-
 def ensure_schemas(root: Path) -> list[str]:
-    """Copy the JSON Schemas into ``<root>/schemas/`` when missing, so ``$schema`` headers resolve."""
-    from importlib import resources
-
+    """Copy the packaged JSON Schemas into ``<root>/schemas/`` where missing, so that the files'
+    ``$schema`` headers resolve in an editor; returns the repository-relative paths written."""
     written = []
-    target = root / "schemas"
-    for name in SCHEMA_FILES:
-        source = resources.files("syncer.schemas").joinpath(name)
-        path = target / name
-        if source.is_file() and not path.exists():
-            target.mkdir(parents=True, exist_ok=True)
-            path.write_text(source.read_text("utf-8"), "utf-8")
+    for entry in sorted(resources.files("syncer.schemas").iterdir(), key=lambda item: item.name):
+        path = root / "schemas" / entry.name
+        if entry.name.endswith(".json") and entry.is_file() and not path.exists():
+            write_text_atomically(path, entry.read_text("utf-8"))
             written.append(path.relative_to(root).as_posix())
     return written
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write a file so that a reader sees the old bytes or the new ones, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from .model import Window
+from ..model import Window
 
 
 def is_open(window: Window, at: datetime) -> bool:

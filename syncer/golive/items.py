@@ -1,5 +1,5 @@
 """The vocabulary of the go-live checklist: levels, items, one flow's checklist, and what to do about
-each finding (docs/go-live.md). Pure data, no checks: those are in ``preflight``.
+each finding (docs/go-live.md). Pure data, no checks: those are in ``checks``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .model import Status
+from ..model import Status
 
 
 class Level(StrEnum):
@@ -126,3 +126,29 @@ _FIX = {
 def fix_text(which: str, **fields: str) -> str:
     """What to do about one kind of finding, filled in with its names."""
     return _FIX[which].format(**fields)
+
+
+@dataclass
+class EnvironmentChecklist:
+    """Every flow's checklist in one environment."""
+
+    environment: str
+    source: str | None
+    git_commit: str
+    flows: list[FlowChecklist] = field(default_factory=list)
+
+    def blocked(self) -> bool:
+        return any(f.blocking() for f in self.flows)
+
+    def counts(self) -> dict[str, int]:
+        return count_levels([i for f in self.flows for i in f.items])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "source": self.source,
+            "git_commit": self.git_commit,
+            "result": Level.BLOCK.value if self.blocked() else Level.PASS.value,
+            "summary": self.counts(),
+            "flows": [f.to_json() for f in self.flows],
+        }

@@ -1,6 +1,6 @@
 """Carrying a Production hotfix back into Git (and Sandbox), and the one-time bootstrap copy.
 
-The pure part builds documents and texts; the one I/O helper, ``commit_on_branch``, drives ``vcs``.
+Pure: documents and texts (committing them on a branch is ``vcs.commit_on_branch``).
 What comes back from Production (docs/hotfixes.md says why):
 
 - Production's **shape**: every component, text, rule and label as it is live, and its **layout**
@@ -18,31 +18,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import diff, vcs
-from .canonical import canonicalize, without_layout
-from .errors import GitError, ValidationError
-from .exporter import render_flow, to_file_form
-from .model import (
+from ..canonical import canonicalize, render_flow, to_file_form, without_layout
+from ..errors import ValidationError
+from ..model import (
+    FLOWS_DIR,
     Change,
-    EnvironmentPlan,
     FlowPlan,
     Status,
     is_constant_ref,
     iter_value_items,
 )
-from .report import GITHUB_LIMIT, render_environment_markdown
-from .report.safe_text import code_span
-from .validate import check_flow
-from .workspace import FLOWS_DIR, atomic_write
-from .yamlio import load_text
-
-if TYPE_CHECKING:
-    import git
-
-    from .github import GitHub
+from ..plan import diff
+from ..validate import check_rendered
 
 BACKPORTABLE = frozenset({Status.DRIFT, Status.CONFLICT})
 ANN_BACKPORTED = "syncer.io/backported-from"  # recorded on a Sandbox flow that --to-sandbox wrote
@@ -95,7 +84,7 @@ def backport_document(
     document = canonicalize(document)
     text = render_flow(document)
     key = str(document["metadata"]["key"])
-    problems = check_flow(load_text(text, f"{flow_path(key)} (from {environment})"), key)
+    problems = check_rendered(document, text, f"{flow_path(key)} (from {environment})", key)
     if problems:
         raise ValidationError(problems)
     return Backported(document, text, notes)
@@ -267,130 +256,3 @@ def merge_layout(base: Any, sandbox: Any, incoming: Any) -> dict[str, Any]:
             if node in target and old.get(node) != position:
                 target[node] = copy.deepcopy(position)
     return merged
-
-
-# -- Git ----------------------------------------------------------------------------------------------
-
-
-def commit_on_branch(
-    repo: git.Repo, root: Path, branch: str, start: str, rel: str, text: str, message: str
-) -> str | None:
-    """Commit ``text`` as ``rel`` on ``branch`` (created from ``start`` unless it exists), then go
-    back to where the work tree was. Returns the new commit, or None when the file was already so."""
-    original = vcs.current_branch(repo) or vcs.head_commit(repo)
-    if original is None:
-        raise GitError("the repository has no commit yet; commit the flows first.")
-    if vcs.branch_exists(repo, branch):
-        vcs.checkout(repo, branch)
-    else:
-        vcs.checkout_new_branch(repo, branch, start)
-    written = False
-    try:
-        path = root / rel
-        if path.is_file() and path.read_text("utf-8") == text:
-            return None
-        atomic_write(path, text)
-        written = True
-        sha = vcs.commit(repo, [rel], message)
-        written = False
-        return sha
-    finally:
-        if written:  # the commit failed: put the branch's file back so checkout can leave cleanly
-            _restore(repo, root, rel)
-        vcs.checkout(repo, original)
-
-
-def branch_holds(repo: git.Repo, branch: str, rel: str, text: str) -> bool:
-    """True when ``branch`` already holds exactly ``text`` at ``rel`` (a rerun converges); False
-    when there is no such branch; an error when the branch holds something else."""
-    if not vcs.branch_exists(repo, branch):
-        return False
-    if vcs.file_at(repo, branch, rel) == text.encode("utf-8"):
-        return True
-    raise GitError(
-        f"branch `{branch}` already exists and holds something else. Pick another name with "
-        f"--branch, or delete it with `git branch -D {branch}`; nothing was changed."
-    )
-
-
-def ref_exists(repo: git.Repo, ref: str) -> bool:
-    try:
-        vcs.resolve(repo, ref)
-    except GitError:
-        return False
-    return True
-
-
-def require_clean(repo: git.Repo, what: str) -> None:
-    """Refuse to work in a dirty work tree, naming the files (untracked ones too)."""
-    dirty = vcs.dirty_files(repo)
-    if dirty:
-        more = " ..." if len(dirty) > 20 else ""
-        raise GitError(
-            f"the work tree has uncommitted changes, so {what} changed nothing: "
-            f"{', '.join(dirty[:20])}{more}. Commit or stash them (or run from a clean clone), "
-            "then run it again."
-        )
-
-
-def _restore(repo: git.Repo, root: Path, rel: str) -> None:
-    data = vcs.file_at(repo, "HEAD", rel)
-    path = root / rel
-    if data is None:
-        path.unlink(missing_ok=True)
-    else:
-        path.write_bytes(data)
-
-
-# -- pull requests ------------------------------------------------------------------------------------
-
-
-def pull_request_text(
-    plan: EnvironmentPlan, flow: FlowPlan, backported: Backported, branch: str
-) -> tuple[str, str]:
-    """Title and body of a backport pull request: what it carries, then the drift report."""
-    environment = plan.environment
-    title = f"Backport hotfix of {flow.key} from {environment} (revision {flow.live_revision})"
-    lines = [
-        f"This pull request carries a hotfix made in {code_span(environment)} back into Git: "
-        f"{code_span(flow_path(flow.key))} on {code_span(branch)} holds its working version "
-        f"(revision {flow.live_revision}).",
-        "",
-        "Constant and extension-setting values, concealed values and paths the environment ignores "
-        "keep Git's content.",
-    ]
-    if flow.status is Status.CONFLICT:
-        lines += [
-            "",
-            "**Conflict:** Git changed this flow too since the last apply. Merging replaces Git's "
-            "side (listed below) with Production's version; bring back what should stay first.",
-        ]
-    if backported.notes:
-        lines += ["", "For the reviewer:"] + [f"- {_md_note(n)}" for n in backported.notes]
-    lines += [
-        "",
-        f"After merging, `syncer apply` (or the next reconcile) only refreshes syncer's annotations "
-        f"in {code_span(environment)}; other environments receive the hotfix as a normal update.",
-        "",
-    ]
-    intro = "\n".join(lines)
-    report = render_environment_markdown(plan, limit=GITHUB_LIMIT - len(intro) - 200)
-    return title, intro + "\n" + report
-
-
-def _md_note(note: str) -> str:
-    """Notes name refs in backticks already; everything else in them is ours."""
-    return note.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def open_pull(github: GitHub, title: str, body: str, branch: str, base: str) -> dict[str, Any]:
-    """Find the open pull request from ``branch`` and bring it up to date, or open one."""
-    existing = github.find_pull(branch, base)
-    if existing is None:
-        created = github.create_pull(title, branch, base, body)
-        return {"number": created.get("number"), "url": created.get("html_url"), "action": "opened"}
-    action = "unchanged"
-    if existing.get("body") != body or existing.get("title") != title:
-        github.update_pull(int(existing["number"]), title=title, body=body)
-        action = "updated"
-    return {"number": existing.get("number"), "url": existing.get("html_url"), "action": action}
