@@ -198,6 +198,20 @@ async def _readyz(request: Request) -> Response:
     )
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The body, read no further than ``limit`` bytes (None when it is longer)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _github(request: Request) -> Response:
     service = _service(request)
     secret = service.settings.webhook_secret
@@ -205,11 +219,8 @@ async def _github(request: Request) -> Response:
         return JSONResponse(
             {"detail": "the webhook is off: set $SYNCER_WEBHOOK_SECRET and restart"}, 404
         )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > webhook.MAX_BODY:
-        return JSONResponse({"detail": "body too large"}, status_code=413)
-    body = await request.body()
-    if len(body) > webhook.MAX_BODY:
+    body = await _bounded_body(request, webhook.MAX_BODY)
+    if body is None:
         return JSONResponse({"detail": "body too large"}, status_code=413)
     if not webhook.signed(secret, body, request.headers.get(webhook.SIGNATURE_HEADER)):
         logs.event(log, "webhook.refused", "unsigned or wrongly signed", level=logging.WARNING)

@@ -289,3 +289,48 @@ def test_readiness_fails_when_a_tenant_stops_answering(world: Landscape, tmp_pat
         answer = served.http.get("/readyz")
         assert answer.status_code == 503
         assert answer.json()["problems"] == ["tenant production-us does not answer /healthz"]
+
+
+def test_verify_refusing_the_commit_is_recorded_as_refused_not_deferred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envs = {
+        "sandbox": ENVIRONMENTS["sandbox"],
+        "production-eu": {
+            **ENVIRONMENTS["production-eu"],
+            "verify": {"signed_commits": True, "allowed_signers": ".syncer/allowed_signers"},
+        },
+    }
+    with landscape(tmp_path, monkeypatch, envs) as world:
+        world.seed("sandbox", example_flow(BP))
+        assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+        with serving(settings(world.repo, tmp_path / "serve.db")) as served:
+            served.wait_runs(1)
+            run = served.service.history.run(served.service.history.runs()[0].id)
+            assert run is not None and run.result == "refused"
+            (env,) = run.environments
+            assert env.verify_refused and not env.window_deferred and "signed" in env.detail
+            assert world.syncer("plan").code == 2  # nothing was written
+            page = served.http.get("/").text
+            assert "Verify refused the commit for production-eu" in page
+            samples = metrics(served)
+            assert gauge(samples, "syncer_verify_refused", environment="production-eu") == 1
+            assert gauge(samples, "syncer_window_holds_writes", environment="production-eu") == 0
+
+
+def test_an_oversized_delivery_is_refused_before_it_is_read_whole(
+    world: Landscape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook, "MAX_BODY", 1000)
+    config = settings(world.repo, tmp_path / "serve.db", webhook_secret=SECRET)
+    with serving(config) as served:
+        served.wait_runs(1)
+        body = b"x" * 5000
+
+        def chunks() -> Any:
+            yield from (body[i : i + 500] for i in range(0, len(body), 500))
+
+        sent = {"X-GitHub-Event": "push", "X-Hub-Signature-256": webhook.signature(SECRET, body)}
+        assert served.http.post("/hooks/github", content=chunks(), headers=sent).status_code == 413
+        assert served.http.post("/hooks/github", content=body, headers=sent).status_code == 413
+        assert served.service.scheduler.runs_done == 1
