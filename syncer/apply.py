@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import logs
 from .client import Tenant
 from .errors import (
     EXIT_ATTENTION,
@@ -34,6 +33,7 @@ from .errors import (
 from .model import NEEDS_PERSON, Environment, EnvironmentPlan, FlowPlan, Status
 from .plan import annotations_after, annotations_stale, classify, write_body
 from .planner import secret_available
+from .report import logs
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from . import __version__, logs
+from . import __version__
 from .commands import (
     apply,
     backport,
@@ -33,7 +33,8 @@ from .commands import (
     tenant,
     validate,
 )
-from .errors import EXIT_BUG, EXIT_INTERRUPTED, SyncError
+from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
+from .report import logs
 
 OUTPUTS = ("text", "json", "markdown")
 
@@ -96,9 +97,12 @@ def _command(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    codes = "\n".join(f"  {code:>3}  {text.replace('`', '')}" for code, text in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="syncer",
         description="GitOps for care flows: Sandbox -> Git -> Production, drift flagged, never overwritten.",
+        epilog=f"exit codes:\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"syncer {__version__}")
     _log_format(parser, None)

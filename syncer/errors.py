@@ -32,12 +32,15 @@ EXIT_ATTENTION = 3
 EXIT_BUG = 4
 EXIT_INTERRUPTED = 130
 
+# What each exit code means (SPEC 7): ``syncer --help`` prints it, and the README's table is this one.
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done, nothing pending",
-    EXIT_ERROR: "error: bad input, unreachable tenant, auth, invalid YAML",
-    EXIT_CHANGES: "plan/report found changes to apply",
-    EXIT_ATTENTION: "drift, conflict, unmanaged or orphaned flows need a person; preflight blocked",
-    EXIT_BUG: "unexpected internal error (please file a bug with the traceback)",
+    EXIT_ERROR: "error: bad input, unreachable tenant, auth, invalid YAML (one paragraph on stderr, "
+    "no traceback)",
+    EXIT_CHANGES: "`plan`/`report` found changes to apply",
+    EXIT_ATTENTION: "drift, conflict, unmanaged or orphaned flows need a person (wins over 2); "
+    "`preflight` blocked; `publish` refused",
+    EXIT_BUG: "unexpected internal error (traceback, please file a bug)",
     EXIT_INTERRUPTED: "interrupted",
 }
 

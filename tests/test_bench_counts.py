@@ -50,6 +50,7 @@ LIST = ("GET", "/v1/care-flows")
 GET = ("GET", "/v1/care-flows/{id}")
 PUT = ("PUT", "/v1/care-flows/{id}")
 HISTORY = ("GET", "/v1/care-flows/{id}/history")
+TENANT = ("GET", "/v1/tenant")
 
 
 @dataclass
@@ -242,6 +243,20 @@ def test_drift_fetches_exactly_the_drifted_flows_and_writes_nothing(world: World
         assert world.run(command) == 3
         assert world.routes("production-eu") == {LIST: 1, GET: 2, HISTORY: 2}
         assert world.routes("production-us") == {LIST: 1}
+
+
+def test_preflight_reads_each_tenant_once(world: World) -> None:
+    """The checklist reuses what the planner read: one list and one GET per flow, never a second
+    list or a second fetch of the same flow."""
+    _applied(world)
+    path = world.repo / "flows" / world.keys[0] / "flow.yaml"
+    document = yamlio.load_file(path).data
+    document["spec"]["tracks"][0]["steps"][0]["title"] += " (revised)"  # one flow the plan fetches
+    _write_flow(world.repo, document)
+    world.commit("one flow changed")
+    assert world.run("preflight", "--env", "production-eu") == 3  # the update blocks
+    assert world.routes("production-eu") == {TENANT: 1, LIST: 1, GET: FLOWS}
+    assert world.routes("sandbox") == {TENANT: 1, LIST: 1}  # Sandbox has none of the flows
 
 
 def test_export_fetches_concurrently_and_a_second_export_parses_nothing(world: World) -> None:

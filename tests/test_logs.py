@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer import logs
 from syncer.cli import main
+from syncer.report import logs
 
 log = logging.getLogger("syncer.test")
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-from syncer import __version__, errors, logs, model
+from syncer import __version__, errors, model
+from syncer.report import logs
 
 from .tenant_api import (
     Call,
@@ -425,8 +426,10 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
-    """A client for ``environment``, its API key read from the variable the environment names."""
+def client_for(environment: model.Environment, **kw: Any) -> Tenant:
+    """A client for ``environment``, its API key read from the variable the environment names.
+
+    The one place that picks the implementation of ``Tenant`` (today the reference tenant API)."""
     key = os.environ.get(environment.api_key_env, "")
     if not key.strip():
         raise errors.ConfigError(

@@ -22,9 +22,14 @@ from syncer import model
 
 
 class Tenant(Protocol):
-    """What the reconciler needs from a tenant; a vendor adapter can implement it later."""
+    """What syncer needs from a tenant: everything above the client is typed against this protocol,
+    so a second implementation (a vendor adapter) plugs in at ``client_for`` without touching the
+    planner, apply or export. It is a context manager that closes its connections on exit."""
 
     environment: str
+
+    def __enter__(self) -> Tenant: ...
+    def __exit__(self, *exc_info: object) -> None: ...
 
     def tenant(self) -> dict[str, Any]: ...
     def put_identifier_systems(self, items: list[dict[str, str]]) -> dict[str, Any]: ...

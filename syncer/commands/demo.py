@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from .. import vcs, yamlio
-from ..client import TenantClient
+from ..client import Tenant, TenantClient
 from ..model import iter_value_items
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def _seed_sandbox(story: Story) -> list[str]:
     return keys
 
 
-def _edit(client: TenantClient, key: str, change: Any, *, hotfix: bool) -> str:
+def _edit(client: Tenant, key: str, change: Any, *, hotfix: bool) -> str:
     summary = next(s for s in client.list_flows() if s["key"] == key)
     live = client.get_flow(summary["definition_id"])
     definition = live["definition"]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
-from ..client import client_for
+from ..client import ClientStats, Tenant, client_for
 from ..model import Environment, EnvironmentPlan
 from ..planner import for_each_environment, gather
 from ..workspace import Workspace
@@ -77,7 +77,12 @@ def reconcile_once(
                 result = apply_plan(live.plan, env, tenant, options, should_stop=should_stop)
             else:
                 result = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
-            requests = Counter(tenant.stats.by_status)
-            return EnvironmentRun(live.plan, result, why, live.summaries, requests)
+            return EnvironmentRun(live.plan, result, why, live.summaries, _answers(tenant))
 
     return ReconcileRun(for_each_environment(envs, one))
+
+
+def _answers(tenant: Tenant) -> Counter[int]:
+    """The HTTP status of every answer, where the tenant's client counts them (``TenantClient``)."""
+    stats = getattr(tenant, "stats", None)
+    return Counter(stats.by_status) if isinstance(stats, ClientStats) else Counter()

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .. import logs
+from ..report import logs
 from . import detail_pages, pages, webhook
 from .metrics import CONTENT_TYPE
 from .scheduler import Trigger

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import logs
 from ..apply import ApplyResult
 from ..errors import SyncError, TenantError
 from ..model import NEEDS_PERSON, Environment, EnvironmentPlan, Role, Window
 from ..reconcile import reconcile_once
 from ..reconcile.windows import writes_allowed
+from ..report import logs
 from ..workspace import Workspace
 
 log = logging.getLogger(__name__)

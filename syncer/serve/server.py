@@ -16,8 +16,8 @@ from types import FrameType
 
 import uvicorn
 
-from .. import logs
 from ..errors import EXIT_INTERRUPTED, EXIT_OK, ConfigError
+from ..report import logs
 from .app import create_app
 from .service import Service, Settings
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from .. import logs, vcs
+from .. import vcs
 from ..errors import ConfigError, SyncError
+from ..report import logs
 from . import snapshot
 from .engine import RunOutcome, reconcile
 from .history import History

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from .landscape import ENVIRONMENTS, landscape
+from .conftest import EU_ONLY
+from .landscape import landscape
 
 FIXTURE = (
     Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "awell-source-control-export"
 )
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "awell-mini"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
 
 
 @pytest.mark.parametrize("source", [FIXTURE, MINI], ids=["real-export", "mini-export"])

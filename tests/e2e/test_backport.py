@@ -21,20 +21,16 @@ from syncer.canonical import canonicalize, render_flow
 from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
 from tests.fakegithub import FakeGitHub
 
+from .conftest import BP, DS, EU, EU_ONLY, first_step_title, promote, read_statuses, retitle
 from .landscape import (
     CANARY,
     ENV_CANARY,
-    ENVIRONMENTS,
     Landscape,
     example_flow,
     landscape,
     tree_bytes,
 )
 
-BP = "remote-bp-monitoring"
-DS = "depression-screening"
-EU = "production-eu"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
 HOTFIX_TITLE = "HOTFIX: call the patient within 4 hours"
 TOKEN = "ghs-test-token-backport"
 REPOSITORY = "acme/care-flows"
@@ -67,26 +63,6 @@ def _hotfix(definition: dict[str, Any]) -> None:
             item["value"] = "https://ehr.eu-hotfix.example.org"
 
 
-def _retitle(title: str) -> Any:
-    def change(definition: dict[str, Any]) -> None:
-        definition["spec"]["tracks"][0]["steps"][0]["title"] = title
-
-    return change
-
-
-def _title(definition: dict[str, Any]) -> str:
-    return str(definition["spec"]["tracks"][0]["steps"][0]["title"])
-
-
-def _statuses(world: Landscape) -> tuple[int, dict[str, dict[str, str]]]:
-    result = world.syncer("plan", "--output", "json")
-    data = json.loads(result.out)
-    items = data if isinstance(data, list) else [data]
-    return result.code, {
-        p["environment"]: {f["key"]: f["status"] for f in p["flows"]} for p in items
-    }
-
-
 def _bare_remote(world: Landscape, name: str = "origin") -> git.Repo:
     path = world.root / f"{name}.git"
     bare = git.Repo.init(path, bare=True)
@@ -109,14 +85,6 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
         yield fake
 
 
-def _promoted(world: Landscape, *keys: str) -> None:
-    for key in keys:
-        world.seed("sandbox", example_flow(key))
-    assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
-    result = world.syncer("apply", "--yes")
-    assert result.code == 0, result.err
-
-
 def _everything(world: Landscape, github: FakeGitHub | None = None) -> str:
     text: str = "\n".join(world.outputs) + world.git().git.log("-p", "--all")
     for remote in world.root.glob("*.git"):
@@ -136,7 +104,7 @@ def test_hotfix_round_trip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
 ) -> None:
     with landscape(tmp_path, monkeypatch) as world:
-        _promoted(world, BP)
+        promote(world, BP)
         bare = _bare_remote(world)
         main_file = (world.repo / "flows" / BP / "flow.yaml").read_bytes()
         revision = world.edit(EU, BP, _hotfix, hotfix=True)
@@ -175,14 +143,14 @@ def test_hotfix_round_trip(
         assert "{x: 7, y: 7}" in backported  # Production's layout comes back
 
         sandbox = world.live("sandbox", BP)["definition"]
-        assert _title(sandbox) == HOTFIX_TITLE
+        assert first_step_title(sandbox) == HOTFIX_TITLE
         sandbox_values = dict(iter_value_items(sandbox))
         assert sandbox_values["EHR_API_KEY"]["has_value"] is True  # Sandbox's secret kept
         assert sandbox_values["PAGER_TOKEN"]["has_value"] is False  # never copied
         assert sandbox_values["EHR_BASE_URL"]["value"] == "https://ehr.sandbox.example.org"
 
         repo.git.merge(branch, "--no-ff", "-m", "Merge backport")
-        code, statuses = _statuses(world)
+        code, statuses = read_statuses(world)
         assert statuses == {EU: {BP: "in_sync"}, "production-us": {BP: "update"}} and code == 2
         before = world.live(EU, BP)
         assert world.syncer("apply", "--yes").code == 0
@@ -195,8 +163,8 @@ def test_hotfix_round_trip(
             after["annotations"][ANN_LAST_APPLIED_HASH]
             != before["annotations"][ANN_LAST_APPLIED_HASH]
         )
-        assert _title(world.live("production-us", BP)["definition"]) == HOTFIX_TITLE
-        assert _statuses(world) == (0, {EU: {BP: "in_sync"}, "production-us": {BP: "in_sync"}})
+        assert first_step_title(world.live("production-us", BP)["definition"]) == HOTFIX_TITLE
+        assert read_statuses(world) == (0, {EU: {BP: "in_sync"}, "production-us": {BP: "in_sync"}})
 
         head, files = repo.head.commit.hexsha, tree_bytes(world.repo)
         exported = world.syncer("export", "--env", "sandbox", "--commit")
@@ -211,9 +179,9 @@ def test_reconcile_keeps_one_pull_request_per_flow_and_updates_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
 ) -> None:
     with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
-        _promoted(world, BP)
+        promote(world, BP)
         bare = _bare_remote(world)
-        world.edit(EU, BP, _retitle("first hotfix"), hotfix=True)
+        world.edit(EU, BP, retitle("first hotfix"), hotfix=True)
         branch = f"backport/{EU}/{BP}"
 
         first = world.syncer("reconcile", "--open-backport-prs")
@@ -226,7 +194,7 @@ def test_reconcile_keeps_one_pull_request_per_flow_and_updates_it(
         assert bare.commit(branch).hexsha == tip  # nothing new: no commit, no second pull request
 
         world.git().delete_head(branch, force=True)  # as in CI: a fresh clone has only origin's
-        world.edit(EU, BP, _retitle("second hotfix"), hotfix=True)
+        world.edit(EU, BP, retitle("second hotfix"), hotfix=True)
         grown = world.syncer("reconcile", "--open-backport-prs")
         assert grown.code == 3 and "updated" in grown.err
         (pull,) = github.pulls.values()
@@ -237,7 +205,7 @@ def test_reconcile_keeps_one_pull_request_per_flow_and_updates_it(
 
         world.git().git.merge(branch, "-m", "Merge backport")
         assert world.syncer("apply", "--yes").code == 0
-        assert _statuses(world) == (0, {EU: {BP: "in_sync"}})
+        assert read_statuses(world) == (0, {EU: {BP: "in_sync"}})
         assert CANARY not in _everything(world, github)
 
 
@@ -245,9 +213,9 @@ def test_reconcile_leaves_a_dirty_work_tree_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
 ) -> None:
     with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
-        _promoted(world, BP)
+        promote(world, BP)
         _bare_remote(world)
-        world.edit(EU, BP, _retitle("hotfix"), hotfix=True)
+        world.edit(EU, BP, retitle("hotfix"), hotfix=True)
         (world.repo / "notes.txt").write_text("work in progress\n", "utf-8")
         result = world.syncer("reconcile", "--open-backport-prs")
         assert result.code == 3
@@ -265,7 +233,7 @@ def drifted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landscape]:
     monkeypatch = pytest.MonkeyPatch()
     try:
         with landscape(tmp_path_factory.mktemp("drifted"), monkeypatch, EU_ONLY) as world:
-            _promoted(world, BP, DS)
+            promote(world, BP, DS)
             world.edit(EU, BP, _hotfix, hotfix=True)
             yield world
     finally:
@@ -389,8 +357,8 @@ def test_a_conflict_backport_holds_production_and_shows_the_git_side(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
-        _promoted(world, BP)
-        world.edit(EU, BP, _retitle("Production's title"), hotfix=True)
+        promote(world, BP)
+        world.edit(EU, BP, retitle("Production's title"), hotfix=True)
         world.edit(
             "sandbox",
             BP,

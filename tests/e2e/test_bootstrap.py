@@ -11,12 +11,8 @@ import pytest
 
 from syncer.model import ANN_BOOTSTRAP, iter_value_items
 
-from .landscape import CANARY, ENV_CANARY, ENVIRONMENTS, Landscape, example_flow, landscape
-
-BP = "remote-bp-monitoring"  # built directly in Production: exists only there
-DS = "depression-screening"  # exists in Sandbox and Production
-EU = "production-eu"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+from .conftest import BP, DS, EU, EU_ONLY
+from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape
 
 
 @pytest.fixture

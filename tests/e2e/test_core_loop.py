@@ -10,10 +10,8 @@ import pytest
 
 from syncer.model import ANN_GIT_COMMIT, ANN_LAST_APPLIED_HASH, iter_value_items
 
+from .conftest import BP, FLOWS, first_step_title, promote, read_plans, retitle
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape, tree_bytes
-
-FLOWS = ["depression-screening", "post-op-knee-recovery", "remote-bp-monitoring"]
-BP = "remote-bp-monitoring"
 
 
 @pytest.fixture
@@ -22,30 +20,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         for key in FLOWS:
             w.seed("sandbox", example_flow(key))
         yield w
-
-
-def _promoted(world: Landscape) -> None:
-    assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
-    result = world.syncer("apply", "--yes")
-    assert result.code == 0, result.err
-
-
-def _plan(world: Landscape, *argv: str) -> tuple[int, dict[str, dict[str, Any]]]:
-    result = world.syncer("plan", "--output", "json", *argv)
-    data = json.loads(result.out)
-    items = data if isinstance(data, list) else [data]
-    return result.code, {p["environment"]: {f["key"]: f for f in p["flows"]} for p in items}
-
-
-def _retitle(step_title: str) -> Any:
-    def change(definition: dict[str, Any]) -> None:
-        definition["spec"]["tracks"][0]["steps"][0]["title"] = step_title
-
-    return change
-
-
-def _first_step_title(definition: dict[str, Any]) -> str:
-    return str(definition["spec"]["tracks"][0]["steps"][0]["title"])
 
 
 def test_export_writes_canonical_files_and_is_idempotent(world: Landscape) -> None:
@@ -63,7 +37,7 @@ def test_export_writes_canonical_files_and_is_idempotent(world: Landscape) -> No
 
 def test_first_promotion_creates_later_ones_update_nothing_published(world: Landscape) -> None:
     world.syncer("export", "--env", "sandbox", "--commit")
-    code, plans = _plan(world)
+    code, plans = read_plans(world)
     assert code == 2
     assert {f["status"] for f in plans["production-eu"].values()} == {"create"}
     assert set(plans["production-us"]) == {"post-op-knee-recovery", "remote-bp-monitoring"}
@@ -78,17 +52,17 @@ def test_first_promotion_creates_later_ones_update_nothing_published(world: Land
     assert eu_ids == sandbox_ids  # ids are identical across environments
     live = world.live("production-eu", BP)["definition"]
     assert live == _same_ids(live, example_flow(BP))
-    assert _plan(world)[0] == 0
+    assert read_plans(world)[0] == 0
 
-    world.edit("sandbox", BP, _retitle("Measure blood pressure twice daily"))
+    world.edit("sandbox", BP, retitle("Measure blood pressure twice daily"))
     world.syncer("export", "--env", "sandbox", "--commit")
-    code, plans = _plan(world)
+    code, plans = read_plans(world)
     assert code == 2 and plans["production-eu"][BP]["status"] == "update"
     revision = world.live("production-eu", BP)["revision"]
     assert world.syncer("apply", "--yes").code == 0
     updated = world.live("production-eu", BP)
     assert updated["revision"] == revision + 1
-    assert _first_step_title(updated["definition"]) == "Measure blood pressure twice daily"
+    assert first_step_title(updated["definition"]) == "Measure blood pressure twice daily"
     assert updated["annotations"][ANN_GIT_COMMIT] == world.git().head.commit.hexsha
     assert updated["latest_published"] is None
 
@@ -102,7 +76,7 @@ def _same_ids(live: dict[str, Any], git: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_constants_decisions(world: Landscape) -> None:
-    _promoted(world)
+    promote(world)
     eu = world.live("production-eu", BP)["definition"]
     us = world.live("production-us", BP)["definition"]
     values = {ref: item for ref, item in iter_value_items(eu)}
@@ -116,7 +90,7 @@ def test_constants_decisions(world: Landscape) -> None:
                 item["value"] = "135"
 
     world.edit("production-eu", BP, destination_sets_threshold, hotfix=True)
-    _code, plans = _plan(world)
+    _code, plans = read_plans(world)
     decisions = {c["key"]: c for c in plans["production-eu"][BP]["constants"]}
     assert plans["production-eu"][BP]["status"] == "in_sync"  # a value edit is not drift
     assert decisions["ALERT_THRESHOLD_SYSTOLIC"]["decision"] == "keep_destination"
@@ -148,9 +122,9 @@ def test_constants_decisions(world: Landscape) -> None:
 
 
 def test_drift_is_flagged_and_never_overwritten(world: Landscape) -> None:
-    _promoted(world)
-    world.edit("production-eu", BP, _retitle("HOTFIX: call the patient first"), hotfix=True)
-    code, plans = _plan(world)
+    promote(world)
+    world.edit("production-eu", BP, retitle("HOTFIX: call the patient first"), hotfix=True)
+    code, plans = read_plans(world)
     assert code == 3
     flow = plans["production-eu"][BP]
     assert flow["status"] == "drift"
@@ -159,7 +133,7 @@ def test_drift_is_flagged_and_never_overwritten(world: Landscape) -> None:
     assert plans["production-us"][BP]["status"] == "in_sync"
     assert world.syncer("apply", "--yes").code == 3
     live = world.live("production-eu", BP)["definition"]
-    assert _first_step_title(live) == "HOTFIX: call the patient first"
+    assert first_step_title(live) == "HOTFIX: call the patient first"
 
     result = world.syncer(
         "apply", "--yes", "--env", "production-eu", "--flow", BP, "--overwrite-drift"
@@ -167,25 +141,25 @@ def test_drift_is_flagged_and_never_overwritten(world: Landscape) -> None:
     assert result.code == 0, result.err
     assert "dr.jansen" in result.err
     assert (
-        _first_step_title(world.live("production-eu", BP)["definition"])
+        first_step_title(world.live("production-eu", BP)["definition"])
         != "HOTFIX: call the patient first"
     )
 
 
 def test_conflict_when_both_sides_changed(world: Landscape) -> None:
-    _promoted(world)
-    world.edit("production-eu", BP, _retitle("HOTFIX title"), hotfix=True)
+    promote(world)
+    world.edit("production-eu", BP, retitle("HOTFIX title"), hotfix=True)
     world.edit(
         "sandbox", BP, lambda d: d["spec"]["tracks"][-1]["steps"][-1].update(title="Git title")
     )
     world.syncer("export", "--env", "sandbox", "--commit")
-    code, plans = _plan(world)
+    code, plans = read_plans(world)
     assert code == 3
     assert plans["production-eu"][BP]["status"] == "conflict"
     assert plans["production-eu"][BP]["git_side"]  # what Git changed since the last apply
     assert plans["production-us"][BP]["status"] == "update"
     world.syncer("apply", "--yes")
-    assert _first_step_title(world.live("production-eu", BP)["definition"]) == "HOTFIX title"
+    assert first_step_title(world.live("production-eu", BP)["definition"]) == "HOTFIX title"
 
 
 def test_unmanaged_flow_is_left_alone_until_adopted(
@@ -198,22 +172,22 @@ def test_unmanaged_flow_is_left_alone_until_adopted(
         stray = json.loads(json.dumps(flow))
         stray["spec"]["tracks"][0]["steps"][0]["title"] = "Made by hand in production"
         world.seed("production-eu", stray)
-        code, plans = _plan(world, "--env", "production-eu")
+        code, plans = read_plans(world, "--env", "production-eu")
         assert code == 3 and plans["production-eu"][BP]["status"] == "unmanaged"
         assert world.syncer("apply", "--yes", "--env", "production-eu").code == 3
         assert world.live("production-eu", BP)["annotations"] == {}
         assert world.syncer("apply", "--yes", "--env", "production-eu", "--adopt").code == 0
         live = world.live("production-eu", BP)
         assert ANN_LAST_APPLIED_HASH in live["annotations"]
-        assert _plan(world, "--env", "production-eu")[0] == 0
+        assert read_plans(world, "--env", "production-eu")[0] == 0
 
 
 def test_orphaned_flow_is_reported_never_deleted(world: Landscape) -> None:
-    _promoted(world)
+    promote(world)
     repo = world.git()
     repo.git.rm("-r", "flows/depression-screening")
     repo.git.commit("-m", "retire depression screening")
-    code, plans = _plan(world, "--env", "production-eu")
+    code, plans = read_plans(world, "--env", "production-eu")
     assert code == 3 and plans["production-eu"]["depression-screening"]["status"] == "orphaned"
     world.syncer("apply", "--yes", "--env", "production-eu")
     keys = {s["key"] for s in world.client("production-eu").list_flows()}
@@ -236,19 +210,19 @@ def test_invalid_flow_anywhere_stops_apply_before_first_write(world: Landscape) 
 def test_saved_plan_applies_exactly_itself_and_refuses_stale(
     world: Landscape, tmp_path: Path
 ) -> None:
-    _promoted(world)
-    world.edit("sandbox", BP, _retitle("New title from Git"))
+    promote(world)
+    world.edit("sandbox", BP, retitle("New title from Git"))
     world.syncer("export", "--env", "sandbox", "--commit")
     planfile = tmp_path / "plan.json"
     assert world.syncer("plan", "--out", str(planfile)).code == 2
-    world.edit("production-eu", BP, _retitle("hotfix between plan and apply"), hotfix=True)
+    world.edit("production-eu", BP, retitle("hotfix between plan and apply"), hotfix=True)
     result = world.syncer("apply", "--yes", str(planfile))
     assert result.code == 1 and "stale" in result.err
     assert (
-        _first_step_title(world.live("production-eu", BP)["definition"])
+        first_step_title(world.live("production-eu", BP)["definition"])
         == "hotfix between plan and apply"
     )
-    assert _first_step_title(world.live("production-us", BP)["definition"]) != "New title from Git"
+    assert first_step_title(world.live("production-us", BP)["definition"]) != "New title from Git"
 
 
 def test_direction_is_enforced(world: Landscape) -> None:
@@ -265,7 +239,7 @@ def test_ignored_paths_are_not_drift(tmp_path: Path, monkeypatch: pytest.MonkeyP
     envs["production-eu"]["ignore"] = ["spec.settings.reminders"]
     with landscape(tmp_path, monkeypatch, envs) as world:
         world.seed("sandbox", example_flow(BP))
-        _promoted(world)
+        promote(world)
 
         def reminders(definition: dict[str, Any]) -> None:
             definition["spec"].setdefault("settings", {})["reminders"] = {
@@ -274,13 +248,13 @@ def test_ignored_paths_are_not_drift(tmp_path: Path, monkeypatch: pytest.MonkeyP
             }
 
         world.edit("production-eu", BP, reminders, hotfix=True)
-        code, plans = _plan(world)
+        code, plans = read_plans(world)
         assert plans["production-eu"][BP]["status"] == "in_sync" and code == 0
 
 
 def test_canary_secret_never_leaves_the_tenants(world: Landscape, tmp_path: Path) -> None:
-    _promoted(world)
-    world.edit("production-eu", BP, _retitle("hotfix"), hotfix=True)
+    promote(world)
+    world.edit("production-eu", BP, retitle("hotfix"), hotfix=True)
     planfile = tmp_path / "plan.json"
     world.syncer("plan", "--out", str(planfile))
     for output in ("text", "json", "markdown"):
@@ -303,8 +277,8 @@ def test_plan_json_follows_the_plan_schema(world: Landscape) -> None:
     from jsonschema import Draft202012Validator
 
     schema = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
-    _promoted(world)
-    world.edit("production-eu", BP, _retitle("hotfix"), hotfix=True)
+    promote(world)
+    world.edit("production-eu", BP, retitle("hotfix"), hotfix=True)
     for argv in (("plan", "--output", "json"), ("report", "--output", "json")):
         data = json.loads(world.syncer(*argv).out)
         errors = list(Draft202012Validator(schema).iter_errors(data))

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .conftest import BP, EU_ONLY, KNEE, read_statuses
 from .landscape import (
-    ENVIRONMENTS,
     Landscape,
     example_flow,
     landscape,
     tree_bytes,
     write_environment,
 )
-
-BP = "remote-bp-monitoring"
-KNEE = "post-op-knee-recovery"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
 
 
 @pytest.fixture
@@ -29,11 +24,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         for key in (BP, KNEE):
             w.seed("sandbox", example_flow(key))
         yield w
-
-
-def _statuses(world: Landscape, *argv: str) -> dict[str, str]:
-    data = json.loads(world.syncer("plan", "--output", "json", *argv).out)
-    return {f["key"]: f["status"] for f in data["flows"]}
 
 
 def test_export_on_a_branch_leaves_main_alone(world: Landscape) -> None:
@@ -71,8 +61,8 @@ def test_plan_ref_reads_git_not_the_work_tree(world: Landscape) -> None:
     path = world.repo / "flows" / BP / "flow.yaml"
     text = path.read_text("utf-8")
     path.write_text(text.replace("title: Enrolment", "title: Enrolment (edited locally)"), "utf-8")
-    assert _statuses(world)[BP] == "update"
-    assert _statuses(world, "--ref", "HEAD")[BP] == "in_sync"
+    assert read_statuses(world)[1]["production-eu"][BP] == "update"
+    assert read_statuses(world, "--ref", "HEAD")[1]["production-eu"][BP] == "in_sync"
     bad = world.syncer("plan", "--ref", "no-such-branch")
     assert bad.code == 1 and "no-such-branch" in bad.err
 

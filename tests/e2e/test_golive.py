@@ -16,10 +16,9 @@ from syncer import yamlio
 from syncer.model import ENVIRONMENT_HEADER, iter_value_items
 from syncer.tenant.embedded import start_tenant
 
+from .conftest import BP, EU
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape, write_environment
 
-BP = "remote-bp-monitoring"
-EU = "production-eu"
 MRN = "https://awellhealth.com/identifiers/mrn"
 WRONG_MRN = "https://eu.example.org/identifiers/mrn"
 PROD_SECRET = "prod-elation-secret-7f3c"  # set in Production by a person; as secret as the canaries

@@ -17,11 +17,8 @@ from syncer.model import Status
 from syncer.planner import plan_environment
 from syncer.workspace import Workspace
 
-from .landscape import ENVIRONMENTS, Landscape, example_flow, landscape
-
-FLOWS = ["depression-screening", "post-op-knee-recovery", "remote-bp-monitoring"]
-BP = "remote-bp-monitoring"
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+from .conftest import BP, EU_ONLY, FLOWS, retitle
+from .landscape import Landscape, example_flow, landscape
 
 
 @pytest.fixture
@@ -31,13 +28,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             w.seed("sandbox", example_flow(key))
         assert w.syncer("export", "--env", "sandbox", "--commit").code == 0
         yield w
-
-
-def _retitle(title: str) -> Any:
-    def change(definition: dict[str, Any]) -> None:
-        definition["spec"]["tracks"][0]["steps"][0]["title"] = title
-
-    return change
 
 
 def _routes(client: TenantClient) -> dict[tuple[str, str], int]:
@@ -57,7 +47,7 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
         assert result.writes() == 0
         assert _routes(client) == {("GET", "/v1/care-flows"): 1}
 
-    world.edit("sandbox", BP, _retitle("Changed in Git"))
+    world.edit("sandbox", BP, retitle("Changed in Git"))
     world.syncer("export", "--env", "sandbox", "--commit")
     ws = Workspace(world.repo)
     with world.client("production-eu") as client:
@@ -78,14 +68,14 @@ def test_noop_reconcile_is_one_list_request_and_changes_fetch_only_what_changed(
 
 def test_production_edit_between_plan_and_apply_is_never_overwritten(world: Landscape) -> None:
     assert world.syncer("apply", "--yes").code == 0
-    world.edit("sandbox", BP, _retitle("Git wants this"))
+    world.edit("sandbox", BP, retitle("Git wants this"))
     world.syncer("export", "--env", "sandbox", "--commit")
     ws = Workspace(world.repo)
     env = ws.environment("production-eu")
     with world.client("production-eu") as client:
         plan = plan_environment(ws, env, client)
         assert next(f for f in plan.flows if f.key == BP).status is Status.UPDATE
-        world.edit("production-eu", BP, _retitle("Hotfix that raced the apply"), hotfix=True)
+        world.edit("production-eu", BP, retitle("Hotfix that raced the apply"), hotfix=True)
         result = apply_plan(plan, env, client, ApplyOptions())
     outcome = next(r for r in result.results if r.key == BP)
     assert outcome.action == "refused" and "conflict" in outcome.detail
@@ -187,11 +177,11 @@ def test_reconcile_never_overwrites_a_production_edit_and_is_idempotent(
         hotfix: str | None = None
         for number, operation in enumerate([*operations, "reconcile"]):
             if operation == "git":
-                world.edit("sandbox", BP, _retitle(f"git edit {number}"))
+                world.edit("sandbox", BP, retitle(f"git edit {number}"))
                 world.syncer("export", "--env", "sandbox", "--commit")
             elif operation == "hotfix":
                 hotfix = f"hotfix {number}"
-                world.edit("production-eu", BP, _retitle(hotfix), hotfix=True)
+                world.edit("production-eu", BP, retitle(hotfix), hotfix=True)
             else:
                 world.syncer("reconcile")
                 title = world.live("production-eu", BP)["definition"]["spec"]["tracks"][0]

@@ -10,9 +10,8 @@ import pytest
 
 from tests.fakegithub import FakeGitHub
 
+from .conftest import BP
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape
-
-BP = "remote-bp-monitoring"
 
 
 @pytest.fixture

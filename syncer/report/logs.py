@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from .errors import UsageError
+from ..errors import UsageError
 
 FORMATS = ("text", "json")
 FIELDS = ("run_id", "environment", "flow", "status", "revision")

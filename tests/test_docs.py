@@ -1,0 +1,118 @@
+"""The README stays true to the code (sqlite-utils' test_docs habit): the architecture table lists exactly
+the modules that exist, the exit-code table is the code's, the modules called pure import no I/O library,
+no command imports another, and the top level reads in one screen."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncer import cli
+from syncer.errors import EXIT_CODES
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "syncer"
+README = (ROOT / "README.md").read_text("utf-8")
+IO_LIBRARIES = ("httpx", "git", "sqlite3", "subprocess", "multiprocessing", "socket")
+PURE = (
+    "syncer.model",
+    "syncer.canonical",
+    "syncer.plan",
+    "syncer.plan.diff",
+    "syncer.plan.values",
+    "syncer.plan.write",
+    "syncer.report",
+    "syncer.report.checklist",
+    "syncer.report.ids",
+    "syncer.validate",
+    "syncer.awell",
+    "syncer.golive",
+    "syncer.golive.checks",
+    "syncer.backport",
+)
+
+
+def _section(title: str) -> str:
+    start = README.index(f"## {title}")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+def _modules() -> set[str]:
+    """Every module of the package as the README names it: ``plan.py``, ``report/``, ``report/text.py``."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if "__pycache__" in rel.parts or rel.parts[0] == "schemas" or len(rel.parts) > 2:
+            continue
+        if rel.name == "__init__.py":
+            if len(rel.parts) == 2:
+                found.add(f"{rel.parts[0]}/")
+        elif rel.name != "__main__.py":
+            found.add(rel.as_posix())
+    commands = {f"commands/{name.replace('-', '_')}.py" for name in cli.COMMANDS}
+    return found - commands  # each command's module is the command reference's business
+
+
+def test_the_architecture_table_lists_exactly_the_modules_that_exist() -> None:
+    listed = set(re.findall(r"^\| `([^`]+)` \|", _section("Architecture"), re.M))
+    assert listed == _modules(), (
+        f"missing from the README: {sorted(_modules() - listed)}; "
+        f"listed but absent: {sorted(listed - _modules())}"
+    )
+
+
+def test_the_top_level_reads_in_one_screen() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "syncer"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    top = {path.split("/")[1] for path in tracked if path.count("/") >= 1}
+    # 26 for the library and commands, plus serve/ (issue 18): a new family folder, which may add one
+    assert 0 < len(top) <= 27, sorted(top)
+
+
+def test_the_exit_code_table_is_the_codes() -> None:
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", _section("Command reference"), re.M)
+    assert {int(code): text for code, text in rows} == EXIT_CODES
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_import_no_io_library(module: str) -> None:
+    probe = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert not [name for name in IO_LIBRARIES if name in loaded]
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules ``path`` imports, absolute, relative ones resolved."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_command_imports_another_and_none_is_found_by_string() -> None:
+    commands = {f"syncer.commands.{name.replace('-', '_')}" for name in cli.COMMANDS}
+    for path in (PACKAGE / "commands").glob("*.py"):
+        own = f"syncer.commands.{path.stem}"
+        assert not (_imports(path) & (commands - {own})), path.name
+    assert "importlib" not in _imports(PACKAGE / "cli.py")
