@@ -322,6 +322,13 @@ def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the branch a webhook push must name to trigger a run (default: from --ref, else "
         "the checked-out branch)",
     )
+    p.add_argument(
+        "--keep-days",
+        type=float,
+        default=400.0,
+        metavar="DAYS",
+        help="how long the run history keeps a run (400 days)",
+    )
 
 
 # The commands, in the order ``syncer --help`` lists them: name -> its module's ``run``.

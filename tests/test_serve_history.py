@@ -68,3 +68,16 @@ def test_a_history_from_a_newer_syncer_or_an_unwritable_place_is_a_clear_error(
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot open the run history"):
         History(blocker / "sub" / "h.db")
+
+
+def test_prune_forgets_old_finished_runs_only(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.db")
+    for run_id, day in (("old", "01"), ("new", "20")):
+        run = RunRecord(run_id, f"2026-03-{day}T10:00:00.000Z", "schedule", result="ok")
+        history.start_run(run)
+        run.environments = [EnvironmentRecord("eu", "ok")]
+        history.finish_run(run)
+    history.start_run(RunRecord("open", "2026-02-01T10:00:00.000Z", "start"))
+    assert history.prune("2026-03-10") == 1
+    assert sorted(r.id for r in history.runs()) == ["new", "open"]
+    assert history.run("old") is None

@@ -23,5 +23,6 @@ def run(args: argparse.Namespace) -> int:
         branch=args.branch,
         host=args.host,
         port=args.port,
+        keep_days=args.keep_days,
     )
     return serve(settings)

@@ -194,6 +194,13 @@ class History:
                     (flow.environment, flow.flow, json.dumps(asdict(flow))),
                 )
 
+    def prune(self, before: str) -> int:
+        """Forget finished runs that started before ``before`` (ISO time); returns how many."""
+        with self._transaction() as db:
+            old = "SELECT id FROM runs WHERE started_at < ? AND finished_at IS NOT NULL"
+            db.execute(f"DELETE FROM run_environments WHERE run_id IN ({old})", (before,))
+            return int(db.execute(f"DELETE FROM runs WHERE id IN ({old})", (before,)).rowcount)
+
     # --- reads ---
 
     def runs(

@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -50,6 +50,7 @@ class Settings:
     port: int = 8080
     status_token: str | None = None
     webhook_secret: str | None = None
+    keep_days: float = 400.0  # the run history kept; older runs are pruned after each run
 
     @property
     def watched(self) -> str:
@@ -73,6 +74,7 @@ def settings_for(
     branch: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8080,
+    keep_days: float = 400.0,
 ) -> Settings:
     """The settings, with defaults filled and the two secrets read from the environment."""
     token = os.environ.get("SYNCER_STATUS_TOKEN", "").strip() or None
@@ -105,6 +107,7 @@ def settings_for(
         port=port,
         status_token=token,
         webhook_secret=os.environ.get("SYNCER_WEBHOOK_SECRET", "").strip() or None,
+        keep_days=max(1.0, keep_days),
     )
 
 
@@ -213,6 +216,8 @@ class Service:
         reached = [env.name for env in outcome.environments if env.plan is not None]
         known = None if outcome.error else [env.name for env in outcome.environments]
         self.history.finish_run(record, flows, envs, reached, known)
+        cutoff = now - timedelta(days=self.settings.keep_days)
+        self.history.prune(cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
         self.metrics.observe_run(record)
         for env in outcome.environments:
             self.metrics.observe_requests(env.name, env.requests)

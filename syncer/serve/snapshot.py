@@ -54,7 +54,7 @@ def _environment_record(env: EnvironmentRun) -> EnvironmentRecord:
         "requests": {str(k): v for k, v in env.requests.items()},
     }
     if env.plan is not None:
-        data["plan"] = json.loads(report.render_json([env.plan]))
+        data["plan"] = _plan_json(env)
     if env.applied is not None:
         data["results"] = [
             {"flow": r.key, "action": r.action, "detail": r.detail, "revision": r.revision}
@@ -69,6 +69,18 @@ def _environment_record(env: EnvironmentRun) -> EnvironmentRecord:
         counts=counts,
         report=data,
     )
+
+
+def _plan_json(env: EnvironmentRun) -> dict[str, Any]:
+    """The plan as ``syncer plan --output json`` prints it, less the flows that were in sync and left
+    alone: a no-op run of a thousand flows every five minutes must not store a thousand entries."""
+    assert env.plan is not None
+    plan: dict[str, Any] = json.loads(report.render_json([env.plan]))
+    touched = {r.key for r in (env.applied.results if env.applied else [])}
+    kept = [f for f in plan["flows"] if f["status"] != Status.IN_SYNC.value or f["key"] in touched]
+    plan["in_sync_not_listed"] = len(plan["flows"]) - len(kept)
+    plan["flows"] = kept
+    return plan
 
 
 def flow_states(env: EnvironmentRun, run_id: str, actor: str, at: str) -> list[FlowState]:

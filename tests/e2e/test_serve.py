@@ -119,6 +119,12 @@ def test_planted_drift_reaches_the_gauge_banner_and_flow_page_after_a_webhook_ru
         assert flow.status_code == 200
         assert "Call the patient first" in flow.text and "<svg" in flow.text
         assert "backport" in flow.text  # the report in words says what to do
+        run = served.service.history.run(latest.id)
+        assert run is not None
+        reports = {e.environment: e.report["plan"] for e in run.environments}
+        assert [f["key"] for f in reports["production-eu"]["flows"]] == [BP]  # only the news
+        assert reports["production-eu"]["in_sync_not_listed"] == 2
+        assert reports["production-us"]["flows"] == []
         assert served.http.get("/flows/production-eu/nope").status_code == 404
 
 
