@@ -149,50 +149,13 @@ class History:
         environments the repository has now) drops the states of environments that are gone.
         """
         with self._transaction() as db:
-            db.execute(
-                "UPDATE runs SET finished_at = ?, git_commit = ?, result = ?, detail = ?, counts = ? "
-                "WHERE id = ?",
-                (
-                    run.finished_at or utc_now(),
-                    run.git_commit,
-                    run.result,
-                    run.detail,
-                    json.dumps(run.counts),
-                    run.id,
-                ),
-            )
-            for env in run.environments:
-                db.execute(
-                    "INSERT OR REPLACE INTO run_environments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        run.id,
-                        env.environment,
-                        env.result,
-                        env.detail,
-                        int(env.window_deferred),
-                        int(env.verify_refused),
-                        json.dumps(env.counts),
-                        json.dumps(env.report),
-                    ),
-                )
+            _write_run(db, run)
             for state in environments:
                 db.execute(
                     "INSERT OR REPLACE INTO environment_states VALUES (?, ?)",
                     (state.environment, json.dumps(asdict(state))),
                 )
-            for name in reached:
-                db.execute("DELETE FROM flow_states WHERE environment = ?", (name,))
-            if known is not None:
-                marks = ", ".join("?" for _ in known) or "''"
-                for table in ("flow_states", "environment_states"):
-                    db.execute(
-                        f"DELETE FROM {table} WHERE environment NOT IN ({marks})", list(known)
-                    )
-            for flow in flows:
-                db.execute(
-                    "INSERT INTO flow_states VALUES (?, ?, ?)",
-                    (flow.environment, flow.flow, json.dumps(asdict(flow))),
-                )
+            _replace_flow_states(db, flows, reached, known)
 
     def prune(self, before: str) -> int:
         """Forget finished runs that started before ``before`` (ISO time); returns how many."""
@@ -283,6 +246,54 @@ class History:
                 for r in rows
             ]
         return run
+
+
+def _write_run(db: sqlite3.Connection, run: RunRecord) -> None:
+    db.execute(
+        "UPDATE runs SET finished_at = ?, git_commit = ?, result = ?, detail = ?, counts = ? "
+        "WHERE id = ?",
+        (
+            run.finished_at or utc_now(),
+            run.git_commit,
+            run.result,
+            run.detail,
+            json.dumps(run.counts),
+            run.id,
+        ),
+    )
+    for env in run.environments:
+        db.execute(
+            "INSERT OR REPLACE INTO run_environments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.id,
+                env.environment,
+                env.result,
+                env.detail,
+                int(env.window_deferred),
+                int(env.verify_refused),
+                json.dumps(env.counts),
+                json.dumps(env.report),
+            ),
+        )
+
+
+def _replace_flow_states(
+    db: sqlite3.Connection,
+    flows: Sequence[FlowState],
+    reached: Sequence[str],
+    known: Sequence[str] | None,
+) -> None:
+    for name in reached:
+        db.execute("DELETE FROM flow_states WHERE environment = ?", (name,))
+    if known is not None:
+        marks = ", ".join("?" for _ in known) or "''"
+        for table in ("flow_states", "environment_states"):
+            db.execute(f"DELETE FROM {table} WHERE environment NOT IN ({marks})", list(known))
+    for flow in flows:
+        db.execute(
+            "INSERT INTO flow_states VALUES (?, ?, ?)",
+            (flow.environment, flow.flow, json.dumps(asdict(flow))),
+        )
 
 
 def _flow_state(data: dict[str, Any]) -> FlowState:
