@@ -15,11 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from syncer.cli import main
 from syncer.serve import webhook
 
+from .conftest import BP, FLOWS, retitle
 from .landscape import CANARY, ENV_CANARY, ENVIRONMENTS, Landscape, example_flow, landscape
 from .serving import Served, serving, settings
 
-FLOWS = ["depression-screening", "post-op-knee-recovery", "remote-bp-monitoring"]
-BP = "remote-bp-monitoring"
 SECRET = "webhook-secret-for-tests-8c1f"
 TOKEN = "status-token-for-tests-0123456789"
 
@@ -52,13 +51,6 @@ def push(served: Served, body: dict[str, Any], secret: str | None = SECRET, **he
     if secret is not None:
         sent["X-Hub-Signature-256"] = webhook.signature(secret, raw)
     return served.http.post("/hooks/github", content=raw, headers=sent)
-
-
-def _retitle(title: str) -> Any:
-    def change(definition: dict[str, Any]) -> None:
-        definition["spec"]["tracks"][0]["steps"][0]["title"] = title
-
-    return change
 
 
 def test_first_run_applies_and_the_page_metrics_and_history_show_it(
@@ -102,7 +94,7 @@ def test_planted_drift_reaches_the_gauge_banner_and_flow_page_after_a_webhook_ru
     config = settings(world.repo, tmp_path / "serve.db", webhook_secret=SECRET, branch="main")
     with serving(config) as served:
         served.wait_runs(1)
-        world.edit("production-eu", BP, _retitle("Call the patient first"), hotfix=True)
+        world.edit("production-eu", BP, retitle("Call the patient first"), hotfix=True)
         answer = push(
             served, {"ref": "refs/heads/main", "after": "abc123", "pusher": {"name": "ana"}}
         )
@@ -235,8 +227,8 @@ def test_no_concealed_value_or_key_in_any_page_metric_log_or_the_database(
     main(["--log-format", "json", "validate", "--repo", str(world.repo)])  # JSON logs from here on
     with serving(config) as served:
         served.wait_runs(1)
-        world.edit("production-eu", BP, _retitle("Hotfix"), hotfix=True)
-        world.edit("sandbox", "depression-screening", _retitle("Changed in Sandbox"))
+        world.edit("production-eu", BP, retitle("Hotfix"), hotfix=True)
+        world.edit("sandbox", "depression-screening", retitle("Changed in Sandbox"))
         assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
         push(served, {"ref": "refs/heads/main", "after": "x", "pusher": {"name": "ana"}})
         served.wait_runs(2)
@@ -268,7 +260,7 @@ def test_fetch_follows_the_remote_without_touching_the_checkout(
     )
     with serving(config) as served:
         served.wait_runs(1)
-        world.edit("sandbox", BP, _retitle("Merged on main"))
+        world.edit("sandbox", BP, retitle("Merged on main"))
         assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
         world.git().git.push("origin", "main")
         merged = world.git().head.commit.hexsha

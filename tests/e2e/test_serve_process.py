@@ -25,11 +25,9 @@ import pytest
 
 from syncer.serve.history import History
 
+from .conftest import EU_ONLY, FLOWS
 from .holding_proxy import HoldingProxy
-from .landscape import ENVIRONMENTS, Landscape, example_flow, landscape, write_environment
-
-FLOWS = ["depression-screening", "post-op-knee-recovery", "remote-bp-monitoring"]
-EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+from .landscape import Landscape, example_flow, landscape, write_environment
 
 
 class ServeProcess:
