@@ -67,6 +67,7 @@ class ClientStats:
     bytes_received: int = 0  # response bytes as downloaded
     not_modified: int = 0  # 304 answers: reads the ETag saved
     by_route: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path template)
+    by_status: Counter[int] = field(default_factory=Counter)  # HTTP status code of every answer
 
 
 @dataclass(frozen=True)
