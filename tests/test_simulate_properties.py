@@ -40,6 +40,7 @@ SIMULATOR = (
     "inputs",
     "operators",
     "rules",
+    "transitions",
     "triggers",
     "values",
 )

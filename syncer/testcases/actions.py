@@ -232,40 +232,40 @@ def _mapping(action: dict[str, Any], kind: str) -> dict[str, str]:
 def _calculate(engine: Engine, step: Step, action: dict[str, Any], entry: Activity | None) -> None:
     calculation = str(action.get("calculation_definition_id", ""))
     title = str(action.get("title", ""))
-    outputs: dict[str, Any]
+    outputs, how = _outputs_of(engine, action, entry)
+    rows = [
+        (
+            key if key in engine.graph.data_points else output_id(calculation, key),
+            value,
+            f"output of *{title}*",
+        )
+        for key, value in outputs.items()
+    ]
+    engine.collect_all(rows)
+    summary = ", ".join(f"{key} = {shown(value)}" for key, value in outputs.items())
+    text = f"{summary} ({how})" if summary else how
+    engine.emit("action", COMPUTED, str(action.get("id", "")), title, text, within=step.title)
+    _done(engine, step, action, "a calculation completes on its own")
+
+
+def _outputs_of(
+    engine: Engine, action: dict[str, Any], entry: Activity | None
+) -> tuple[dict[str, Any], str]:
+    """A calculation's outputs and how they came about: given by the case, computed, or neither."""
+    calculation = str(action.get("calculation_definition_id", ""))
     if entry is not None:
-        outputs, how = {a.key: a.value for a in entry.answers}, "given by the case"
-    elif calculation in REGISTRY:
+        return {a.key: a.value for a in entry.answers}, "given by the case"
+    if calculation in REGISTRY:
+        rows = [r for r in action.get("calculation_inputs") or [] if isinstance(r, dict)]
         inputs = {
-            str(row.get("calculation_input_id")): engine.values.get(
-                str(row.get("data_point_definition_id"))
+            str(r.get("calculation_input_id")): engine.values.get(
+                str(r.get("data_point_definition_id"))
             )
-            for row in action.get("calculation_inputs") or []
-            if isinstance(row, dict)
+            for r in rows
         }
         outcome = REGISTRY[calculation](inputs)
-        outputs, how = outcome.outputs, outcome.missing or "computed by syncer"
-    else:
-        outputs = {}
-        how = f"syncer cannot compute `{calculation}`; give its outputs in the case (an activity of type calculation named *{title}*)"
-        engine.note(f"calculation *{title}* (`{calculation}`) has no outputs: {how}")
-    engine.collect_all(
-        [
-            (
-                key if key in engine.graph.data_points else output_id(calculation, key),
-                value,
-                f"output of *{title}*",
-            )
-            for key, value in outputs.items()
-        ]
-    )
-    summary = ", ".join(f"{key} = {shown(value)}" for key, value in outputs.items())
-    engine.emit(
-        "action",
-        COMPUTED,
-        str(action.get("id", "")),
-        title,
-        f"{summary} ({how})" if summary else how,
-        within=step.title,
-    )
-    _done(engine, step, action, "a calculation completes on its own")
+        return outcome.outputs, outcome.missing or "computed by syncer"
+    title = str(action.get("title", ""))
+    how = f"syncer cannot compute `{calculation}`; give its outputs in the case (an activity of type calculation named *{title}*)"
+    engine.note(f"calculation *{title}* (`{calculation}`) has no outputs: {how}")
+    return {}, how

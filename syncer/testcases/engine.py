@@ -26,20 +26,17 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import actions, clock, rules, triggers
+from . import actions, clock, rules, transitions, triggers
 from .events import (
     ACTIVATE,
     COLLECTED,
     COMPLETE,
-    DISCARDED,
-    NOT_TAKEN,
-    TAKEN,
     Event,
     Fate,
     Run,
     Waiting,
 )
-from .graph import Graph, Step, Transition, build
+from .graph import Graph, Step, build
 from .inputs import CASE_TYPES, Activity, Case
 from .values import ValueProblem, convert, shown
 
@@ -204,7 +201,7 @@ class Engine:
             self.dead_ends.setdefault(track_id, []).append(
                 "the track has no transition out of its start"
             )
-        self.judge_transitions(track_id, f"the start of track *{track.title}*")
+        transitions.judge(self, track_id, f"the start of track *{track.title}*")
 
     def reach_end(self, track_id: str, reason: str) -> None:
         self.ends.add(track_id)
@@ -271,7 +268,7 @@ class Engine:
                 step.title,
                 f"{reason}; it was {fate.value} already, and a step runs once per case",
                 key=step.key,
-                within=self._track_title(step),
+                within=self.track_title(step),
             )
             return
         self.steps[step_id] = Fate.ACTIVE
@@ -282,7 +279,7 @@ class Engine:
             step.title,
             reason,
             key=step.key,
-            within=self._track_title(step),
+            within=self.track_title(step),
         )
         self.collect(f"{step_id}-ACTIVATION", clock.iso(self.moment), "step activated", quiet=True)
         self.next_action[step_id] = 0
@@ -297,102 +294,15 @@ class Engine:
             else f"its {count} action{'s' if count != 1 else ''} completed"
         )
         self.emit(
-            "step", COMPLETE, step.id, step.title, why, key=step.key, within=self._track_title(step)
+            "step", COMPLETE, step.id, step.title, why, key=step.key, within=self.track_title(step)
         )
         self.collect(f"{step.id}-COMPLETION", clock.iso(self.moment), "step completed", quiet=True)
         triggers.step_completed(self, step.id)
-        self.judge_transitions(step.id, f"step *{step.title}*")
+        transitions.judge(self, step.id, f"step *{step.title}*")
 
-    def _track_title(self, step: Step) -> str:
+    def track_title(self, step: Step) -> str:
         track = self.graph.tracks.get(step.track_id)
         return track.title if track else ""
-
-    # -- transitions -----------------------------------------------------------------------------
-
-    def judge_transitions(self, origin: str, origin_name: str) -> None:
-        """Judge every transition out of ``origin`` (a completed step, or a started track's start)."""
-        outgoing = self.graph.outgoing.get(origin, [])
-        decided: list[tuple[Transition, bool, str]] = []
-        for transition in (t for t in outgoing if not t.default):
-            if transition.rule_id:
-                verdict = self.judge(transition.rule_id)
-                decided.append((transition, verdict.holds, verdict.because))
-            else:
-                decided.append((transition, True, "it has no rule"))
-        any_taken = any(taken for _t, taken, _why in decided)
-        for transition in (t for t in outgoing if t.default):
-            decided.append((transition, *self._default(transition, any_taken, origin_name)))
-        for transition, taken, why in decided:
-            self._resolve(transition, taken, f"from {origin_name}: {why}")
-        if outgoing and not any(taken for _t, taken, _why in decided):
-            track = self._owner(origin)
-            self.dead_ends.setdefault(track, []).append(
-                f"{origin_name} completed and none of its transitions was taken"
-            )
-
-    def _default(
-        self, transition: Transition, any_taken: bool, origin_name: str
-    ) -> tuple[bool, str]:
-        if any_taken:
-            return False, "it is the default, and another transition was taken"
-        if transition.rule_id:
-            verdict = self.judge(transition.rule_id)
-            return verdict.holds, f"it is the default, and {verdict.because}"
-        return True, "it is the default, and no other transition was taken"
-
-    def _owner(self, origin: str) -> str:
-        step = self.graph.steps.get(origin)
-        return step.track_id if step else origin
-
-    def _resolve(self, transition: Transition, taken: bool, why: str) -> None:
-        """Record a judged transition: schedule its destination, or discard what it alone led to."""
-        target = self._destination_name(transition)
-        if not taken:
-            self._dead(transition, why)
-            return
-        self.taken.add(transition.id)
-        delay = self.graph.transition_delay(transition)
-        wait = f", after {delay}" if delay and delay.amount > 0 else ""
-        self.emit("transition", TAKEN, transition.id, target, f"{why}{wait}")
-        kind = "end" if transition.to_end else "step"
-        subject = transition.track_id if transition.to_end else transition.destination
-        reason = f"transition `{transition.id}` was taken {why}{wait}"
-        self.schedule(clock.later(self.moment, delay), kind, subject, reason)
-
-    def _dead(self, first: Transition, first_why: str) -> None:
-        """Mark transitions not taken; a step all of whose ways in are dead is discarded, and so on."""
-        pending = [(first, first_why)]
-        while pending:
-            transition, why = pending.pop()
-            self.not_taken[transition.id] = why
-            self.emit(
-                "transition", NOT_TAKEN, transition.id, self._destination_name(transition), why
-            )
-            step = None if transition.to_end else self.graph.steps.get(transition.destination)
-            if step is None or self.steps[step.id] is not Fate.NOT_REACHED:
-                continue
-            ways_in = self.graph.incoming.get(step.id, [])
-            if all(t.id in self.not_taken for t in ways_in):
-                self.steps[step.id] = Fate.DISCARDED
-                because = "; ".join(self.not_taken[t.id] for t in ways_in)
-                self.emit(
-                    "step",
-                    DISCARDED,
-                    step.id,
-                    step.title,
-                    f"no transition into it was taken ({because})",
-                    key=step.key,
-                    within=self._track_title(step),
-                )
-                for onward in self.graph.outgoing.get(step.id, []):
-                    pending.append((onward, f"from step *{step.title}*, which was discarded"))
-
-    def _destination_name(self, transition: Transition) -> str:
-        if transition.to_end:
-            track = self.graph.tracks.get(transition.track_id)
-            return f"end of {track.title if track else transition.track_id}"
-        step = self.graph.steps.get(transition.destination)
-        return step.title if step else transition.destination
 
     # -- actions waiting on the case -------------------------------------------------------------
 
