@@ -73,6 +73,10 @@ def test_changing_the_threshold_fails_the_case_naming_the_rule_and_the_value(
         "rule `h72iVMDhbTNl` holds: `phq_9.PHQ9_SCORE` is 9, greater than or equal to 9"
     ) in out
     assert "        timeline\n" in out and out.endswith("0 passed, 1 failed (1 case in 1 file)\n")
+    # The README shows exactly this output.
+    readme = (ROOT / "README.md").read_text("utf-8")
+    shown = readme.split("```text\n$ syncer test\n", 1)[1].split("```", 1)[0]
+    assert shown == out
 
 
 def test_the_examples_cases_pass(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,8 +8,8 @@ flow as the orchestration engine would, on a virtual clock that starts at ``cloc
 jumps to each timer, and returns a ``Run``: every event with its virtual time and the rule and value that
 caused it, every step's and track's ``Fate``, whether the care flow completed, what it waits for if not.
 
-- ``engine``: the loop, tracks, steps, transitions and discarding; ``actions``: what each action does and
-  what waits for the case; ``triggers``: what starts a track;
+- ``engine``: the loop, tracks, steps and data points; ``transitions``: judging them, and discarding;
+  ``actions``: what each action does and what waits for the case; ``triggers``: what starts a track;
 - ``rules`` and ``operators``: judging conditions, every Awell operator on every value type; ``values``:
   Awell's value types; ``calculations``: the scores syncer computes (PHQ-9);
 - ``graph``: the flow indexed; ``inputs``: the case as data; ``events``: the run as data; ``clock``:
@@ -17,11 +17,12 @@ caused it, every step's and track's ``Fate``, whether the care flow completed, w
 
 The test files, on top of it:
 
-- ``cases``: a file read and checked into ``CaseDefinition``\\ s (``schema`` and ``checks`` check it);
+- ``cases``: a file read and checked into ``CaseDefinition``\\ s (``schema``, ``checks``,
+  ``activities`` and ``findings`` check it);
 - ``suite``: files run against their flows, and two runs compared; ``judge``: a run against its
-  expectations, every failure explained; ``render``: text, Markdown and JSON;
-- ``files``: finding the files in the work tree or at a Git ref (the only file reading here; not imported
-  by this face).
+  expectations, every failure explained; ``render`` (text, JSON) and ``markdown``;
+- ``files`` (the work tree or a Git ref) and ``imported`` (an Awell export's ``validation.yaml``) read
+  files; this face imports neither.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Where test-case files are: ``flows/<key>/tests/*.yaml`` in the work tree or at a Git ref.
 
-This is the only module of ``syncer.testcases`` that reads files. What ``syncer test CASES...`` names is
-resolved here too: a test file, a flow's folder or its ``tests/`` folder, or a case title.
+With ``imported`` (an Awell export's ``validation.yaml``), the only modules of ``syncer.testcases`` that
+read files. What ``syncer test CASES...`` names is resolved here too: a test file, a flow's folder or
+its ``tests/`` folder, or a case title; and a pull request's cases are run at its base and its head.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from .. import vcs, yamlio
 from ..errors import Problem, SyncError, UsageError, ValidationError
 from ..workspace import Workspace
 from .cases import FLOWS_DIR, SUFFIXES, TESTS_DIR, is_case_file, tests_folder
 from .suite import Review, SourceFile, Suite, compare, run_suite
+
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass
@@ -40,16 +43,21 @@ def worktree_files(root: Path, keys: Iterable[str]) -> Selection:
 
 
 def ref_files(repo: git.Repo, ref: str, keys: Iterable[str]) -> list[SourceFile]:
-    """Every test-case file of the flows ``keys`` at Git ``ref`` (unreadable ones are skipped)."""
+    """Every test-case file of the flows ``keys`` at Git ``ref`` (unreadable ones are skipped).
+
+    One listing of ``flows/`` finds them, so a repository of a thousand flows costs one git call, and
+    only the test files are read.
+    """
+    wanted = set(keys)
     found = []
-    for key in keys:
-        for item in vcs.files_at(repo, ref, tests_folder(key)):
-            if is_case_file(item.path):
-                try:
-                    text = yamlio.decode(item.data, item.path)
-                except ValidationError:
-                    continue
-                found.append(SourceFile(item.path, key, text))
+    for path in vcs.paths_at(repo, ref, FLOWS_DIR):
+        if is_case_file(path) and path.split("/")[1] in wanted:
+            data = vcs.file_at(repo, ref, path)
+            try:
+                text = yamlio.decode(data or b"", path)
+            except ValidationError:
+                continue
+            found.append(SourceFile(path, path.split("/")[1], text))
     return sorted(found, key=lambda f: f.path)
 
 
