@@ -161,7 +161,7 @@ def _plan_files(
     root: Path, flows: Iterable[dict[str, Any]], known: dict[str, str], validator: _Validator
 ) -> tuple[dict[str, str], ExportResult]:
     result = ExportResult()
-    texts: dict[str, str] = {}
+    rendered: dict[str, Callable[[], tuple[str, list[Problem]]]] = {}  # text and problems, by path
     order: list[str] = []
     problems: list[Callable[[], list[Problem]]] = []  # in flow order, as found
     owners = {key: definition_id for definition_id, key in known.items()}
@@ -171,9 +171,8 @@ def _plan_files(
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
         order.append(rel)
         if not _proven_unchanged(root, rel, key, document):
-            text = render_flow(document)
-            problems.append(validator.check(text, rel, key, document))
-            texts[rel] = text
+            rendered[rel] = validator.check(rel, key, document)
+            problems.append(_problems_of(rendered[rel]))
         previous = known.get(str(document["metadata"]["definition_id"]))
         clash = owners.get(key)
         if clash is not None and clash != document["metadata"]["definition_id"]:
@@ -194,10 +193,11 @@ def _plan_files(
     found = [problem for problems_of in problems for problem in problems_of()]
     if found:
         raise ValidationError(found)
+    texts = {rel: outcome()[0] for rel, outcome in rendered.items()}
     for rel in dict.fromkeys(order):
-        rendered = texts.get(rel)
+        text = texts.get(rel)
         path = root / rel
-        if rendered is None or (path.is_file() and path.read_bytes() == rendered.encode("utf-8")):
+        if text is None or (path.is_file() and path.read_bytes() == text.encode("utf-8")):
             result.unchanged.append(rel)
             texts.pop(rel, None)
         else:
@@ -205,18 +205,24 @@ def _plan_files(
     return texts, result
 
 
+def _problems_of(
+    outcome: Callable[[], tuple[str, list[Problem]]],
+) -> Callable[[], list[Problem]]:
+    return lambda: outcome()[1]
+
+
 def _found(*problems: Problem) -> Callable[[], list[Problem]]:
     return lambda: list(problems)
 
 
 class _Validator:
-    """Checks rendered files (``_check``), in worker processes once more than ``_IN_PROCESS`` files
-    need it and ``workers`` > 1: schema validation of a flow is CPU-bound and takes longer than
-    fetching and rendering it, so it runs on every core while this process fetches and renders.
+    """Renders and checks flow files (``_render_and_check``), in worker processes once more than
+    ``_IN_PROCESS`` files need it and ``workers`` > 1: rendering and checking a flow is CPU-bound and
+    takes longer than fetching it, so it runs on every core while this process fetches.
 
-    ``check`` returns a callable giving the file's problems, so the
-    problems are reported in flow order, as they would be in one process. At most two files per worker
-    wait in the queue, which keeps memory bounded and the fetching in step with the checking.
+    ``check`` returns a callable giving the file's text and problems, so that the problems are
+    reported in flow order, as they would be in one process. At most two files per worker wait in the
+    queue, which keeps memory bounded and the fetching in step with the checking.
     """
 
     _IN_PROCESS = 8
@@ -226,21 +232,22 @@ class _Validator:
         self._ignores = ignores
         self._checked = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._queued: deque[Future[list[Problem]]] = deque()
+        self._queued: deque[Future[tuple[str, list[Problem]]]] = deque()
 
     def check(
-        self, text: str, rel: str, key: str, document: dict[str, Any]
-    ) -> Callable[[], list[Problem]]:
+        self, rel: str, key: str, document: dict[str, Any]
+    ) -> Callable[[], tuple[str, list[Problem]]]:
         self._checked += 1
         if self._workers <= 1 or self._checked <= self._IN_PROCESS:
-            return _found(*_check(text, rel, key, document, self._ignores))
+            outcome = _render_and_check(rel, key, document, self._ignores)
+            return lambda: outcome
         if self._pool is None:
             # spawn, not fork: this process runs the HTTP client's threads.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_check, text, rel, key, document, self._ignores)
+        future = self._pool.submit(_render_and_check, rel, key, document, self._ignores)
         self._queued.append(future)
         return future.result
 
@@ -270,6 +277,14 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
         and known.key == key
         and known.fingerprint == fingerprint(document)
     )
+
+
+def _render_and_check(
+    rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
+) -> tuple[str, list[Problem]]:
+    """The text of the file for ``document`` and its problems (see ``_check``)."""
+    text = render_flow(document)
+    return text, _check(text, rel, key, document, ignores)
 
 
 def _check(

@@ -158,6 +158,25 @@ def test_mutated_environments_get_the_same_verdict(name: str) -> None:
     assert _check_mutants(doc, random.Random(name), 30, "environment") > 8
 
 
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "flows").glob("*/tests/*.yaml")), ids=lambda p: p.parent.parent.name
+)
+def test_mutated_test_case_files_get_the_same_verdict(path: Path) -> None:
+    from syncer.testcases.schema import _validator
+
+    doc = yamlio.load_file(path).data
+    assert compiled.is_valid(doc, "tests") is True
+    rng = random.Random(path.name)
+    invalid = 0
+    for _ in range(40):
+        mutant, what = mutate(doc, rng)
+        full = not any(True for _ in _validator().iter_errors(mutant))
+        verdict = compiled.is_valid(mutant, "tests")
+        assert verdict is None or verdict == full, what
+        invalid += not full
+    assert invalid > 5
+
+
 def test_the_example_flows_are_valid_both_ways() -> None:
     for path in sorted((ROOT / "flows").glob("*/flow.yaml")):
         doc = yamlio.load_file(path).data

@@ -20,8 +20,12 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-SchemaKind = Literal["careflow", "environment"]
-SCHEMA_FILES = {"careflow": "careflow.v1.schema.json", "environment": "environment.v1.schema.json"}
+SchemaKind = Literal["careflow", "environment", "tests"]
+SCHEMA_FILES = {
+    "careflow": "careflow.v1.schema.json",
+    "environment": "environment.v1.schema.json",
+    "tests": "careflow-tests.v1.schema.json",  # test-case files (syncer.testcases)
+}
 PATTERN_KEYWORD = "x-syncer-pattern"
 
 # Keywords whose value is a map of names to subschemas, a subschema, or a list of subschemas: where
