@@ -88,8 +88,14 @@ class _Scalars:
     def __init__(self, loader: Any) -> None:
         self._resolver = loader.resolver
         self._constructor = loader.constructor
+        # The resolver tries only the patterns filed under a scalar's first character (and those
+        # filed under None, for any): a scalar starting with any other character is a string.
+        table = self._resolver.versioned_resolver
+        self._starts = None if None in table else frozenset(k for k in table if k)
 
     def value(self, text: str) -> Any:
+        if text and self._starts is not None and text[0] not in self._starts:
+            return text
         tag = str(self._resolver.resolve(ScalarNode, text, (True, False)))
         if tag == _STR:
             return text
