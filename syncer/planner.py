@@ -72,7 +72,9 @@ def gather(
     digest alone (its document is neither loaded nor hashed) unless ``fetch_all`` asks for every live
     body; ``tenant_only`` lets ``flow_keys`` name flows that only the tenant has."""
     summaries = tenant.list_flows()  # first: the request runs while other environments read Git
-    state = LiveState(EnvironmentPlan(env.name, ws.git_commit), summaries)
+    state = LiveState(
+        EnvironmentPlan(env.name, ws.git_commit, uncommitted=ws.uncommitted), summaries
+    )
     by_id = {str(s["definition_id"]): s for s in summaries}
     by_key = {str(s.get("key")): s for s in summaries}
     in_git, extra = _split_keys(ws, env, flow_keys, by_key, tenant_only)
