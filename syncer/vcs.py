@@ -356,3 +356,14 @@ def _restore(repo: git.Repo, root: Path, rel: str) -> None:
         path.unlink(missing_ok=True)
     else:
         path.write_bytes(data)
+
+
+def fetch(repo: git.Repo, remote: str) -> None:
+    """``git fetch REMOTE`` (``syncer serve --fetch``): moves remote-tracking refs, never the work tree."""
+    try:
+        repo.git.fetch(remote, "--prune")
+    except GitCommandError as exc:
+        raise GitError(
+            f"git fetch from `{remote}` failed: {exc.stderr.strip() or exc}. Check the remote's URL "
+            "and credentials; the run reconciles nothing until the fetch works."
+        ) from None

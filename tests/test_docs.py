@@ -73,7 +73,8 @@ def test_the_top_level_reads_in_one_screen() -> None:
         ["git", "ls-files", "syncer"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     top = {path.split("/")[1] for path in tracked if path.count("/") >= 1}
-    assert 0 < len(top) <= 26, sorted(top)
+    # 26 for the library and commands, plus serve/ (issue 18): a new family folder, which may add one
+    assert 0 < len(top) <= 27, sorted(top)
 
 
 def test_the_exit_code_table_is_the_codes() -> None:

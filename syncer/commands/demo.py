@@ -191,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         story.syncer("apply", "--yes")
         report = workdir / "report.md"
         story.syncer("report", "--output", "markdown", "--out", str(report))
+        if args.serve is not None:
+            return _serve(story, args.serve)
     story.say("Done", _closing(story, report))
     return 0
 
@@ -216,5 +218,20 @@ def _closing(story: Story, report: Path) -> str:
             f"tenant serve --name production-eu --kind production --region eu --port {eu.port} "
             f"--db {db} &",
             f"$ {me} backport --env production-eu --flow {HOTFIX_FLOW} --repo {story.repo}",
+            "Status page: `make demo-serve` runs the story again and keeps the tenants and "
+            "`syncer serve` running, with the page at http://127.0.0.1:8080/ (Ctrl-C stops them).",
         ]
     )
+
+
+def _serve(story: Story, port: int) -> int:
+    """`demo --serve`: the tenants stay up and `syncer serve` shows them until Ctrl-C."""
+    from ..serve import serve, settings_for
+
+    story.say(
+        "10. syncer serve",
+        f"Status page: http://127.0.0.1:{port}/ (the drift in production-eu is in its banner; "
+        f"metrics at /metrics). Ctrl-C stops the service and the tenants.",
+    )
+    db = story.workdir / "serve.db"
+    return serve(settings_for(story.repo, (), None, 60.0, None, db, "demo-ci", port=port))

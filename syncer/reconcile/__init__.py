@@ -13,14 +13,16 @@ window with a reason (``--override-window``); it never lifts ``verify``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan, exit_code
-from ..client import client_for
+from ..client import ClientStats, Tenant, client_for
 from ..model import Environment, EnvironmentPlan, Hold
-from ..planner import for_each_environment, plan_environment, plan_environments
+from ..planner import for_each_environment, gather, plan_environments
 from ..workspace import Workspace
 from .guards import may_write, verify_hold, window_hold
 from .tree import Tree, pin
@@ -50,6 +52,10 @@ class EnvironmentRun:
     result: ApplyResult
     held: str = ""
     hold: Hold | None = None
+    summaries: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the tenant's list, as planned on
+    requests: Counter[int] = field(default_factory=Counter)  # the HTTP status of every answer
 
 
 @dataclass
@@ -80,9 +86,15 @@ def reconcile_once(
     actor: str,
     at: datetime | None = None,
     *,
+    should_stop: Callable[[], bool] | None = None,
     allow_dirty: bool = False,
 ) -> ReconcileRun:
-    """Plan every environment of ``envs`` and apply what its guards allow (at ``at``, default now)."""
+    """Plan every environment of ``envs`` and apply what its guards allow (at ``at``, default now).
+
+    ``should_stop`` (``syncer serve`` on SIGTERM) is asked before each write: once it says yes, the
+    write in flight finishes and no other starts. ``allow_dirty`` writes uncommitted changes
+    (recorded; never with verify).
+    """
     tree = pin(ws, envs, allow_dirty=allow_dirty)
     refused = {env.name: verify_hold(tree.ws, env) for env in tree.environments}
     if not all(refused.values()):
@@ -94,12 +106,18 @@ def reconcile_once(
         if hold is not None:
             return _held(EnvironmentPlan(env.name, tree.commit, hold=hold), hold)
         with client_for(env) as tenant:
-            plan = plan_environment(tree.ws, env, tenant)
+            live = gather(tree.ws, env, tenant)
+            plan = live.plan
             deferred = window_hold(env, moment, plan.pending_writes())
             if deferred is not None:
                 plan.hold = deferred
-                return _held(plan, deferred)
-            return EnvironmentRun(plan, apply_plan(plan, env, tenant, ApplyOptions(actor=actor)))
+                run = _held(plan, deferred)
+            else:
+                options = ApplyOptions(actor=actor)
+                result = apply_plan(plan, env, tenant, options, should_stop=should_stop)
+                run = EnvironmentRun(plan, result)
+            run.summaries, run.requests = live.summaries, _answers(tenant)
+            return run
 
     return ReconcileRun(for_each_environment(tree.environments, one), tree.commit, tree.verified)
 
@@ -164,3 +182,9 @@ def plan_guarded(
             plan.hold = deferred
         plans.append(plan)
     return Guarded(tree, plans, overridden)
+
+
+def _answers(tenant: Tenant) -> Counter[int]:
+    """The HTTP status of every answer, where the tenant's client counts them (``TenantClient``)."""
+    stats = getattr(tenant, "stats", None)
+    return Counter(stats.by_status) if isinstance(stats, ClientStats) else Counter()
