@@ -62,8 +62,7 @@ def test_an_edit_nobody_would_lose_is_not_in_the_way(world: Landscape) -> None:
 def test_export_commits_only_what_it_wrote(world: Landscape) -> None:
     (world.repo / "notes.txt").write_text("a person's staged work\n", "utf-8")
     (world.repo / "environments" / "production-eu.yaml").write_text(
-        (world.repo / "environments" / "production-eu.yaml").read_text("utf-8")
-        + "# staged edit\n",
+        (world.repo / "environments" / "production-eu.yaml").read_text("utf-8") + "# staged edit\n",
         "utf-8",
     )
     repo = world.git()

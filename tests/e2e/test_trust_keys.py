@@ -96,7 +96,9 @@ def test_after_the_merge_the_new_url_is_the_trusted_one(world: tuple[Landscape, 
     assert attacker.authorizations  # merged, reviewed: that is where the key goes now
 
 
-def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_http_to_a_remote_host_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with landscape(tmp_path, monkeypatch, EU_ONLY) as w:
         write_environment(w.repo, EU, "http://tenant.example.org", EU_ONLY[EU])
         result = w.syncer("validate")

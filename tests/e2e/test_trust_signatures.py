@@ -72,20 +72,35 @@ def _refused(world: Landscape, *argv: str) -> tuple[str, dict[str, Any], str]:
 
 
 def test_a_key_the_commit_adds_to_a_repository_file_is_not_trusted(
-    world: Landscape, people: dict[str, Signer]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, people: dict[str, Signer]
 ) -> None:
-    """The reproduction: Mallory signs with her own key, adds it to `.syncer/allowed_signers` in the
-    same commit and points the environment at that file. Nothing reaches Production."""
-    before = _live_title(world)
-    _retitle_in_git(world, "Mallory's change")
-    allowed_signers(world.repo / ".syncer" / "allowed_signers", people["mallory"])
-    spec = {**VERIFIED[EU], "verify": {"signed_commits": True, "allowed_signers": ".syncer/allowed_signers"}}
-    write_environment(world.repo, EU, world.tenants[EU].url, spec)
-    commit(world, "Tweak the flow and trust myself", people["mallory"])
-    result = world.syncer("reconcile")
-    assert result.code == 1
-    assert "vouch for itself" in result.err and "allowed_signers_env" in result.err
-    assert _live_title(world) == before
+    """The reproduction: the environment trusts `.syncer/allowed_signers` from the repository; Mallory
+    signs with her own key and adds it to that file in the same commit. Nothing reaches Production."""
+    trust = allowed_signers(tmp_path / "operator" / "allowed_signers", people["alice"])
+    monkeypatch.setenv("SYNCER_ALLOWED_SIGNERS", str(trust))
+    with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
+        world.seed("sandbox", example_flow(BP))
+        assert world.syncer("export", "--env", "sandbox").code == 0
+        commit(world, "Export remote BP monitoring", people["alice"])
+        assert world.syncer("reconcile").code == 0
+        before = _live_title(world)
+
+        allowed_signers(world.repo / ".syncer" / "allowed_signers", people["alice"])
+        in_repo = {"signed_commits": True, "allowed_signers": ".syncer/allowed_signers"}
+        write_environment(world.repo, EU, world.tenants[EU].url, {**EU_ONLY[EU], "verify": in_repo})
+        commit(world, "Verify commits against the repository's signers", people["alice"])
+        refused = world.syncer("reconcile")
+        assert refused.code == 1  # refused outright, saying why
+        assert "vouch for itself" in refused.err and "allowed_signers_env" in refused.err
+
+        _retitle_in_git(world, "Mallory's change")
+        allowed_signers(
+            world.repo / ".syncer" / "allowed_signers", people["alice"], people["mallory"]
+        )
+        commit(world, "Tweak the flow and trust myself", people["mallory"])
+        result = world.syncer("reconcile")
+        assert result.code == 1
+        assert _live_title(world) == before
 
 
 def test_a_commit_signed_by_a_key_nobody_allowed_is_refused_and_names_the_signer(
