@@ -75,7 +75,11 @@ def head_commit(repo: git.Repo | None) -> str | None:
 def resolve(repo: git.Repo, ref: str) -> str:
     try:
         return repo.commit(ref).hexsha
-    except (GitCommandError, ValueError, git.BadName) as exc:
+    except GitCommandError as exc:
+        raise GitError(
+            f"unknown Git ref `{ref}`: {_git_message(exc)}. Check the branch, tag or commit name."
+        ) from None
+    except (ValueError, git.BadName) as exc:
         raise GitError(
             f"unknown Git ref `{ref}`: {exc}. Check the branch, tag or commit name."
         ) from None

@@ -122,7 +122,7 @@ def window_hold(env: Environment, at: datetime, pending: int, *, hint: str = "")
     when = (
         f"writes are next allowed at {opens:%Y-%m-%d %H:%M} UTC"
         if opens is not None
-        else f"no window lets writes through in the next 62 days; check `windows` in {env.path}"
+        else f"syncer found no time soon when writes are allowed; check `windows` in {env.path}"
     )
     waiting = f"{pending} pending write{'' if pending == 1 else 's'}" if pending else "nothing"
     message = f"writes to {env.name} are held by {window}: {waiting} deferred; {when}.{hint}"

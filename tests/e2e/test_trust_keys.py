@@ -16,7 +16,7 @@ from syncer.errors import ConfigError
 
 from .conftest import BP, EU, EU_ONLY, promote
 from .landscape import Landscape, landscape, write_environment
-from .trust_kit import Listener, listener
+from .trust_kit import Listener, assert_nothing_leaked, assert_plan_schema, listener
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Lan
         monkeypatch.setenv("SYNCER_PRODUCTION_XX_API_KEY", "a-key-for-the-new-environment")
         w.commit_all("Point production-eu somewhere else")
         yield w, attacker
+        assert_nothing_leaked(w)
 
 
 def _plans(output: str) -> dict[str, dict[str, Any]]:
@@ -46,6 +47,7 @@ def _plans(output: str) -> dict[str, dict[str, Any]]:
 
 
 def _assert_trusted_side_only(world: Landscape, attacker: Listener, output: str) -> None:
+    assert_plan_schema(json.loads(output))
     plans = _plans(output)
     assert attacker.requests == []  # not a single request, so no key either
     eu = plans[EU]

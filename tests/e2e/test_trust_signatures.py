@@ -21,7 +21,14 @@ from syncer.model import ANN_GIT_COMMIT, ANN_UNCOMMITTED
 
 from .conftest import BP, EU, EU_ONLY, first_step_title
 from .landscape import Landscape, example_flow, landscape, write_environment
-from .trust_kit import Signer, allowed_signers, commit, make_signer
+from .trust_kit import (
+    Signer,
+    allowed_signers,
+    assert_nothing_leaked,
+    assert_plan_schema,
+    commit,
+    make_signer,
+)
 
 VERIFY = {"signed_commits": True, "allowed_signers_env": "SYNCER_ALLOWED_SIGNERS"}
 VERIFIED = {**EU_ONLY, EU: {**EU_ONLY[EU], "verify": VERIFY}}
@@ -48,6 +55,7 @@ def world(
         result = w.syncer("reconcile")
         assert result.code == 0, result.err
         yield w
+        assert_nothing_leaked(w)
 
 
 def _retitle_in_git(world: Landscape, title: str) -> None:
@@ -68,6 +76,7 @@ def _refused(world: Landscape, *argv: str) -> tuple[str, dict[str, Any], str]:
     assert result.code == 1, result.out + result.err
     for raw in RAW_GIT:
         assert raw not in result.out + result.err
+    assert_plan_schema(json.loads(result.out))
     return result.err, json.loads(result.out), report.read_text("utf-8")
 
 

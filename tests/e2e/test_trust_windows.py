@@ -15,6 +15,7 @@ from syncer.model import ANN_WINDOW_OVERRIDE
 
 from .conftest import BP, EU, EU_ONLY
 from .landscape import Landscape, example_flow, landscape
+from .trust_kit import assert_nothing_leaked, assert_plan_schema
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Lan
         w.seed("sandbox", example_flow(BP))
         assert w.syncer("export", "--env", "sandbox", "--commit").code == 0
         yield w, opens
+        assert_nothing_leaked(w)
 
 
 def _flows_in_production(world: Landscape) -> list[str]:
@@ -50,6 +52,7 @@ def test_reconcile_exits_2_and_every_report_names_the_window_and_its_opening(
         assert f"next allowed at {when} UTC" in output and "1 pending write" in output
     assert "Writes held by a sync window" in text.out + report.read_text("utf-8")
     data = json.loads(w.syncer("reconcile", "--output", "json").out)
+    assert_plan_schema(data)
     assert data["held"]["kind"] == "window" and data["held"]["next_open"] == opens
     assert data["held"]["pending"] == 1 and data["summary"]["create"] == 1
     markdown = w.syncer("reconcile", "--output", "markdown")

@@ -16,10 +16,28 @@ from pathlib import Path
 
 import pytest
 
-from .landscape import Landscape
+from .landscape import CANARY, ENV_CANARY, PROJECT, Landscape
 
 if shutil.which("ssh-keygen") is None:  # .ci/system-packages.sh installs it (openssh-client)
     pytest.skip("ssh-keygen (OpenSSH) is needed to sign commits", allow_module_level=True)
+
+
+def assert_nothing_leaked(world: Landscape) -> None:
+    """No API key and no concealed value in anything any command printed."""
+    printed = "".join(world.outputs)
+    for keys in world.keys.values():
+        for key in keys.values():
+            assert key not in printed
+    assert CANARY not in printed and ENV_CANARY not in printed
+
+
+def assert_plan_schema(data: object) -> None:
+    """``data`` (plan or reconcile JSON output) follows ``schemas/plan.schema.json``."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((PROJECT / "schemas" / "plan.schema.json").read_text("utf-8"))
+    errors = list(Draft202012Validator(schema).iter_errors(data))
+    assert errors == [], errors[0].message
 
 
 @dataclass(frozen=True)
