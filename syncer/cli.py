@@ -31,6 +31,7 @@ from .commands import (
     report,
     serve,
     tenant,
+    test,
     validate,
 )
 from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
@@ -274,11 +275,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output(p)
 
+    p = _command(sub, "test", "run care-flow test cases offline (Awell's validation.yaml format)")
+    _flows(p)
+    p.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASES",
+        help="test files, flow folders or case titles (default: every flows/<key>/tests/*.yaml)",
+    )
+    _output(p)
+
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
     p.add_argument("path", metavar="PATH", help="the export folder")
     p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
+    )
+    p.add_argument(
+        "--without-tests",
+        action="store_true",
+        help="leave the export's validation.yaml behind (default: into flows/<key>/tests/)",
     )
 
     p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
@@ -377,6 +393,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "publish": publish.run,
     "ids": ids.run,
     "bootstrap": bootstrap.run,
+    "test": test.run,
     "import-awell": import_awell.run,
     "export-awell": export_awell.run,
     "tenant": tenant.run,

@@ -108,6 +108,16 @@ def _blob_reader(blob: git.Blob) -> Callable[[], bytes]:
     return read
 
 
+def paths_at(repo: git.Repo, ref: str, folder: str) -> list[str]:
+    """The paths of every file under ``folder`` at ``ref`` (one ``git ls-tree``; no file is read)."""
+    commit = resolve(repo, ref)
+    try:
+        listed = repo.git.ls_tree("-r", "--name-only", commit, "--", folder)
+    except GitCommandError as exc:
+        raise GitError(f"cannot list {folder} at `{ref}`: {exc.stderr.strip() or exc}") from None
+    return [line for line in listed.splitlines() if line]
+
+
 def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:
     with _OBJECTS:
         try:
