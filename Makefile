@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Exit code 5 (no tests collected) is a failure here on purpose: make test must run tests.
+# .ci/install-openssh (idempotent) provides ssh-keygen for the signed-commit tests.
 test: $(STAMP)
+	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" --dist loadfile
 
 # The long property runs (e.g. over a thousand schema mutations, tests/test_schema_compiled.py).
@@ -23,6 +25,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow --dist loadfile
 
 test-all: $(STAMP)
+	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)

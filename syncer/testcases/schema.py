@@ -14,7 +14,6 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..validate import compiled
 from ..yamlio import JsonPath
 
 if TYPE_CHECKING:
@@ -61,6 +60,8 @@ def _validator() -> Draft202012Validator:
 def findings(data: Any) -> list[Finding]:
     """Every violation of the test-case schema, in document order, each described once (none,
     without the Python validator, when the compiled check calls the file valid)."""
+    from ..validate import compiled  # here: syncer.validate imports this package
+
     if compiled.is_valid(data, "tests"):
         return []
     errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
