@@ -197,22 +197,23 @@ def _plan_files(
     problems: list[Callable[[], list[Problem]]] = []  # in flow order, as found
     owners = {key: definition_id for definition_id, key in known.items()}
     for live in flows:
-        document = to_file_form(live["definition"])
-        key = str(document["metadata"]["key"])
+        definition = live["definition"]  # the file form is made where the file is rendered
+        metadata = definition["metadata"]
+        key = str(metadata["key"])
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
         order.append(rel)
-        if not _proven_unchanged(root, rel, key, document):
-            rendered[rel] = validator.check(rel, key, document)
+        if not _proven_unchanged(root, rel, key, definition):
+            rendered[rel] = validator.check(rel, key, definition)
             problems.append(_problems_of(rendered[rel]))
-        previous = known.get(str(document["metadata"]["definition_id"]))
+        previous = known.get(str(metadata["definition_id"]))
         clash = owners.get(key)
-        if clash is not None and clash != document["metadata"]["definition_id"]:
+        if clash is not None and clash != metadata["definition_id"]:
             problems.append(
                 _found(
                     Problem(
                         rel,
                         f"already holds flow {clash}, but the tenant's flow with key "
-                        f"`{key}` has definition_id {document['metadata']['definition_id']}.",
+                        f"`{key}` has definition_id {metadata['definition_id']}.",
                         hint="Ids are never remapped: rename one of the two flows.",
                     )
                 )
@@ -266,11 +267,11 @@ class _Validator:
         self._queued: deque[Future[tuple[str, list[Problem]]]] = deque()
 
     def check(
-        self, rel: str, key: str, document: dict[str, Any]
+        self, rel: str, key: str, definition: dict[str, Any]
     ) -> Callable[[], tuple[str, list[Problem]]]:
         self._checked += 1
         if self._workers <= 1 or self._checked <= self._IN_PROCESS:
-            outcome = _render_and_check(rel, key, document, self._ignores)
+            outcome = _render_and_check(rel, key, definition, self._ignores)
             return lambda: outcome
         if self._pool is None:
             # spawn, not fork: this process runs the HTTP client's threads.
@@ -278,7 +279,7 @@ class _Validator:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_render_and_check, rel, key, document, self._ignores)
+        future = self._pool.submit(_render_and_check, rel, key, definition, self._ignores)
         self._queued.append(future)
         return future.result
 
@@ -293,8 +294,9 @@ class _Validator:
 _Ignores = tuple[tuple[str, ...], ...]
 
 
-def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) -> bool:
-    """The file at ``rel`` is what rendering ``document`` would write, known without rendering it."""
+def _proven_unchanged(root: Path, rel: str, key: str, definition: dict[str, Any]) -> bool:
+    """The file at ``rel`` is what rendering the tenant's ``definition`` would write, known without
+    rendering it (the file form is made only when such a file is there)."""
     if not FLOW_KEY_PATTERN.match(key):
         return False  # never touch a path built from a key that is not a safe slug
     try:
@@ -306,14 +308,15 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
         known is not None
         and known.canonical
         and known.key == key
-        and known.fingerprint == fingerprint(document)
+        and known.fingerprint == fingerprint(to_file_form(definition))
     )
 
 
 def _render_and_check(
-    rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
+    rel: str, key: str, definition: dict[str, Any], ignores: _Ignores = ()
 ) -> tuple[str, list[Problem]]:
-    """The text of the file for ``document`` and its problems (see ``_check``)."""
+    """The file form of the tenant's ``definition``, its text, and its problems (see ``_check``)."""
+    document = to_file_form(definition)
     text = render_flow(document)
     return text, _check(text, rel, key, document, ignores)
 
