@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import flow_file_header, iter_value_items
+from .model import VERBATIM_KEYS, flow_file_header, iter_value_items
 from .yamlio import dump
 
 # Keys that come first, in this order, wherever they appear; all other keys follow alphabetically.
@@ -103,11 +103,17 @@ _ROOT = "\x00root"
 _TOP_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "layout"})
 
 
+# What syncer does not model comes after everything it does, so a reader sees the known fields first.
+_LAST = len(_PRIORITY) + 1
+
+
 def _key_order(key: str) -> tuple[int, str]:
-    return (_PRIORITY.get(key, len(_PRIORITY)), key)
+    return (_LAST if key in VERBATIM_KEYS else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
 def _nested_key_order(key: str) -> tuple[int, str]:
+    if key in VERBATIM_KEYS:
+        return (_LAST, key)
     return (len(_PRIORITY) if key in _TOP_ONLY else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
@@ -117,6 +123,8 @@ def canonicalize(document: Any) -> Any:
 
 
 def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
+    if parent in VERBATIM_KEYS:
+        return verbatim(value)
     if isinstance(value, dict):
         if data_keyed:
             ordered = sorted(value)
@@ -131,6 +139,16 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
         if parent in SORTED_LISTS and all(isinstance(i, dict) and "id" in i for i in items):
             items.sort(key=lambda item: str(item["id"]))
         return items
+    return value
+
+
+def verbatim(value: Any) -> Any:
+    """A copy of data syncer does not model (``vendor_fields``): mapping keys sorted at every depth,
+    lists and values exactly as they are (no list here is ours to sort)."""
+    if isinstance(value, dict):
+        return {k: verbatim(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [verbatim(v) for v in value]
     return value
 
 
@@ -166,6 +184,8 @@ def without_layout(document: dict[str, Any]) -> dict[str, Any]:
 
 def _hash_form(value: Any, parent: str | None = _ROOT) -> Any:
     """``canonicalize(value)`` up to the order of mapping keys (which ``canonical_json`` sorts)."""
+    if parent in VERBATIM_KEYS:
+        return plain_copy(value)
     if isinstance(value, dict):
         return {k: _hash_form(v, k) for k, v in value.items()}
     if isinstance(value, list):
