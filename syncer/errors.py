@@ -57,6 +57,7 @@ class Problem:
     # Where in the document the finding is (keys and list indexes), when a document check made it: lets
     # a caller name the finding in its own terms (the importer names the Awell component and field).
     node: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
+    warning: bool = field(default=False, compare=False)  # said, never a reason to stop (a draft)
 
     def __str__(self) -> str:
         where = self.path

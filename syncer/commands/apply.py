@@ -19,7 +19,7 @@ from ..client import client_for
 from ..errors import EXIT_OK, UsageError
 from ..model import WRITES, Environment, Role
 from ..planner import for_each_environment, plan_environments
-from ._common import confirm, emit, render, say, workspace
+from ._common import confirm, emit, render, say, say_drafts, workspace
 from ._progress import bar
 
 
@@ -62,6 +62,7 @@ def apply(asked: _Asked) -> int:
     envs = ws.select(asked.env_names or (list(saved) if saved else []), Role.TARGET)
     plans = plan_environments(ws, envs, asked.flow_keys)
     only = check_saved_plan(plans, saved) if saved is not None else None
+    say_drafts(ws, plans)
     emit(render(plans, asked.output))
     writes = sum(1 for p in plans for f in p.flows if f.status in WRITES)
     if writes and not confirm(f"Apply {writes} change(s)?", asked.yes):

@@ -7,7 +7,7 @@ import argparse
 from ..model import Role
 from ..plan import exit_code
 from ..planner import plan_environments
-from ._common import emit, render, workspace, write_json
+from ._common import emit, render, say_drafts, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,6 +24,7 @@ def plan(
 ) -> int:
     ws = workspace(repo, ref)
     plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    say_drafts(ws, plans)
     if out:
         write_json(out, [p.to_json() for p in plans])
     emit(render(plans, output))
