@@ -303,7 +303,13 @@ def test_a_draft_is_a_go_live_warning_never_a_blocker(make_flow: FlowMaker) -> N
     """SPEC 3: an unreachable step or an empty track is listed before go-live, with its place."""
     draft = make_flow()
     draft["spec"]["tracks"][0]["steps"].append(
-        {"id": "stp-later", "key": "later", "title": "Later", "label_definition_ids": [], "actions": []}
+        {
+            "id": "stp-later",
+            "key": "later",
+            "title": "Later",
+            "label_definition_ids": [],
+            "actions": [],
+        }
     )
     draft["spec"]["tracks"].append(
         {"id": "trk-empty", "key": "empty", "title": "Empty", "steps": [], "transitions": []}

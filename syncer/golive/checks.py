@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import Problem
 from ..model import (
     ANN_GIT_COMMIT,
     Decision,
@@ -25,7 +26,6 @@ from ..model import (
     iter_value_items,
 )
 from ..plan.values import git_or_environment
-from ..errors import Problem
 from ..validate import check_definition
 from .items import FlowChecklist, Item, Level, fix_text
 
