@@ -319,3 +319,41 @@ def test_the_target_must_be_a_git_repository(
     source, _ = _source(tmp_path)
     assert _run("--from-git", str(source), "--repo", str(tmp_path / "plain")) == 1
     assert "is not a Git repository" in capsys.readouterr().err
+
+
+CASES = (
+    "cases:\n  - title: the flow starts\n    activities: []\n    validate:\n"
+    "      - {type: track, name: Main, action: ACTIVATE}\n"
+)
+
+
+def test_awells_test_cases_come_along_and_a_persons_own_are_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, _ = _source(tmp_path)
+    studio = git.Repo(source)
+    (source / "validation.yaml").write_text(CASES, "utf-8")
+    studio.git.add("--all")
+    studio.index.commit(_studio_message(4, "release-4"))
+    root, repo = _target(tmp_path)
+    key = "mini-flow-renamed-in-studio"  # the title of the version imported first
+    tests = root / "flows" / key / "tests" / "validation.yaml"
+    assert _run("--from-git", str(source), "--ref", "HEAD", "--repo", str(root)) == 0
+    assert tests.read_text("utf-8") == CASES
+    assert f"flows/{key}/tests/validation.yaml" in repo.head.commit.stats.files
+    (source / "validation.yaml").write_text(CASES.replace("starts", "begins"), "utf-8")
+    studio.git.add("--all")
+    studio.index.commit(_studio_message(5, "release-5"))
+    assert _run("--from-git", str(source), "--ref", "HEAD", "--repo", str(root)) == 0
+    assert "begins" in tests.read_text("utf-8")  # the last import wrote it: it may replace it
+    tests.write_text(CASES + "  - title: mine\n    activities: []\n    validate: []\n", "utf-8")
+    repo.git.add("--all")
+    repo.index.commit("Add a case of my own")
+    (source / "validation.yaml").write_text(CASES.replace("starts", "opens"), "utf-8")
+    studio.git.add("--all")
+    studio.index.commit(_studio_message(6, "release-6"))
+    assert _run("--from-git", str(source), "--ref", "HEAD", "--repo", str(root)) == 1
+    assert "tests/validation.yaml already exists" in capsys.readouterr().err
+    assert "mine" in tests.read_text("utf-8") and not vcs.dirty_files(repo)
+    assert _run("--from-git", str(source), "--without-tests", "--repo", str(root)) == 0
+    assert "mine" in tests.read_text("utf-8")

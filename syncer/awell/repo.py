@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 from .. import vcs, yamlio
 from ..errors import EXIT_ERROR, GitError, Problem, RefusedError, UsageError, ValidationError
 from ..model import FLOW_KEY_PATTERN, FLOWS_DIR
+from ..testcases.imported import NAMES as TEST_FILES
+from ..testcases.imported import ImportedCases, cases_of_export, cases_of_text
 from ..workspace import ensure_schemas
 from . import FlowFile, ImportResult, flow_file, to_canonical
 from .folder import COMPONENT_FILE, ExportFolder, export_roots, find_exports, read_export, read_tree
-from .provenance import Provenance, commit_message, imported_commits, parse_publish
+from .provenance import SOURCE_COMMIT, Provenance, commit_message, imported_commits, parse_publish
 
 if TYPE_CHECKING:
     import git
@@ -37,6 +39,7 @@ class Imported:
     file: FlowFile
     source: str  # the export folder, or REPO@COMMIT:folder
     ignored: list[str] = field(default_factory=list)
+    tests: ImportedCases | None = None  # Awell's validation.yaml, for flows/<key>/tests/
 
     @property
     def key(self) -> str:
@@ -60,19 +63,57 @@ class Version:
 # --- from a folder -------------------------------------------------------------------------------------
 
 
-def import_folder(path: Path, repo: Path, key: str | None, *, force: bool) -> list[Imported]:
-    """Convert every export folder at ``path`` and write its flow file; nothing is written unless all
-    of them convert and check. An existing flow file is only replaced with ``force``."""
+def import_folder(
+    path: Path, repo: Path, key: str | None, *, force: bool, with_tests: bool = True
+) -> list[Imported]:
+    """Convert every export folder at ``path`` and write its flow file (and its test cases, unless
+    not ``with_tests``); nothing is written unless all of them convert and check. An existing flow
+    or test file is only replaced with ``force``."""
     exports = find_exports(path)
     _one_key_for_one_flow(key, len(exports))
     known = known_flows(repo)
-    imported = [_convert(read_export(folder), str(folder), key, known) for folder in exports]
+    imported = []
+    for folder in exports:
+        flow = _convert(read_export(folder), str(folder), key, known)
+        if with_tests:
+            flow.tests = cases_of_export(folder, flow.key, flow.result.document)
+            _not_read(flow)
+        imported.append(flow)
     _check_distinct(imported)
     for flow in imported:
         _check_target(repo, flow, force=force, known=known)
+        _check_tests_target(repo, flow.tests, replace=force)
     for flow in imported:
-        yamlio.write_text_atomically(repo / flow.file.relative, flow.file.text)
+        _write(repo, flow)
     return imported
+
+
+def _not_read(flow: Imported) -> None:
+    if flow.tests is not None:  # REPO@COMMIT:validation.yaml from Git: the file's own name
+        read = flow.tests.source.name.rsplit(":", 1)[-1]
+        flow.ignored = [name for name in flow.ignored if name != read]
+
+
+def _write(repo: Path, flow: Imported) -> list[str]:
+    """Write the flow's file (and its test cases); returns the repository-relative paths."""
+    yamlio.write_text_atomically(repo / flow.file.relative, flow.file.text)
+    if flow.tests is None:
+        return [flow.file.relative]
+    yamlio.write_text_atomically(repo / flow.tests.relative, flow.tests.text)
+    return [flow.file.relative, flow.tests.relative.as_posix()]
+
+
+def _check_tests_target(repo: Path, tests: ImportedCases | None, *, replace: bool) -> None:
+    """A test file already in the repository is only replaced when asked (it may hold local cases)."""
+    if tests is None:
+        return
+    target = repo / tests.relative
+    if target.exists() and not replace and target.read_bytes() != tests.text.encode("utf-8"):
+        raise RefusedError(
+            f"{tests.relative.as_posix()} already exists; nothing was written. Pass --force to"
+            " overwrite it, or --without-tests to import the flow alone.",
+            exit_code=EXIT_ERROR,
+        )
 
 
 def _convert(folder: ExportFolder, source: str, key: str | None, known: dict[str, str]) -> Imported:
@@ -153,6 +194,7 @@ def import_from_git(
     key: str | None,
     *,
     history: bool,
+    with_tests: bool = True,
     progress: Callable[[Version], None] = lambda version: None,
 ) -> list[Version]:
     """Import the export(s) of ``location`` at ``ref`` (default: its HEAD) into the syncer repository
@@ -171,7 +213,9 @@ def import_from_git(
             if info.sha in done:
                 continue
             provenance = Provenance(shown, info.sha, parse_publish(info.message))
-            version = _import_commit(source, provenance, repo, target, key, allow_empty=history)
+            version = _import_commit(
+                source, provenance, repo, target, key, allow_empty=history, with_tests=with_tests
+            )
             versions.append(version)
             progress(version)
     return versions
@@ -206,10 +250,11 @@ def _import_commit(
     key: str | None,
     *,
     allow_empty: bool,
+    with_tests: bool,
 ) -> Version:
     sha = provenance.commit
     display = f"{provenance.source}@{sha[:12]}"
-    files = vcs.tree_files(source, sha, lambda path: bool(COMPONENT_FILE.match(path)))
+    files = vcs.tree_files(source, sha, _wanted)
     roots = export_roots(files)
     if not roots:
         raise ValidationError(
@@ -217,22 +262,52 @@ def _import_commit(
         )
     _one_key_for_one_flow(key, len(roots))
     known = known_flows(repo)
-    imported = [
-        _convert(read_tree(files, root, display), f"{display}:{root or '/'}", key, known)
-        for root in roots
-    ]
+    imported = []
+    for root in roots:
+        flow = _convert(read_tree(files, root, display), f"{display}:{root or '/'}", key, known)
+        if with_tests:
+            flow.tests = _tree_cases(files, root, display, flow)
+            _not_read(flow)
+        imported.append(flow)
     _check_distinct(imported)
     for flow in imported:
         _check_same_flow(flow, known)
-        yamlio.write_text_atomically(repo / flow.file.relative, flow.file.text)
+        _check_tests_target(repo, flow.tests, replace=_imported_before(target, flow.tests))
+    paths = [path for flow in imported for path in _write(repo, flow)]
     copied = ensure_schemas(repo)
-    paths = [flow.file.relative for flow in imported] + copied
+    paths += copied
     message = commit_message(
         provenance,
         [(f.key, f.definition_id, str(f.result.document["metadata"]["title"])) for f in imported],
     )
     commit = vcs.commit(target, paths, message, allow_empty=allow_empty)
     return Version(provenance, imported, commit, copied)
+
+
+def _wanted(path: str) -> bool:
+    """The files of a source tree the import reads: component files and Awell's test cases."""
+    return bool(COMPONENT_FILE.match(path)) or path.rsplit("/", 1)[-1] in TEST_FILES
+
+
+def _tree_cases(
+    files: dict[str, bytes], root: str, display: str, flow: Imported
+) -> ImportedCases | None:
+    prefix = f"{root}/" if root else ""
+    for name in TEST_FILES:
+        if prefix + name in files:
+            shown = f"{display}:{prefix}{name}"
+            text = yamlio.decode(files[prefix + name], shown)
+            return cases_of_text(Path(shown), text, flow.key, flow.result.document)
+    return None
+
+
+def _imported_before(target: git.Repo, tests: ImportedCases | None) -> bool:
+    """Whether the test file was last written by an import (so the next import may replace it), not
+    by a person adding cases of their own."""
+    if tests is None:
+        return False
+    message = vcs.last_message(target, tests.relative.as_posix())
+    return message is None or f"{SOURCE_COMMIT}:" in message
 
 
 def _check_same_flow(flow: Imported, known: dict[str, str]) -> None:

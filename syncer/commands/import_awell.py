@@ -2,8 +2,10 @@
 
 ``PATH [--key KEY] [--force]`` reads an export folder (or a folder of them, one per care flow);
 ``--from-git REPO [--ref REF] [--history]`` reads the Git repository Awell Studio pushes to and commits
-each imported version with its provenance. Everything is read, converted and checked before anything
-is written, so bad input changes nothing; encrypted values never reach the file (``syncer.awell``).
+each imported version with its provenance. An export's ``validation.yaml`` comes along into
+``flows/<key>/tests/`` unless ``--without-tests``. Everything is read, converted and checked before
+anything is written, so bad input changes nothing; encrypted values never reach the file
+(``syncer.awell``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from ..awell import repo as awell_repo
 from ..errors import EXIT_OK, Problem, UsageError
+from ..testcases.imported import ImportedCases
 from ..workspace import ensure_schemas
 
 
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
             "--force is for PATH: --from-git commits what it writes, so `git revert` undoes it."
         )
     if args.from_git is None:
-        imported = awell_repo.import_folder(Path(args.path), repo, args.key, force=args.force)
+        imported = awell_repo.import_folder(
+            Path(args.path), repo, args.key, force=args.force, with_tests=not args.without_tests
+        )
         copied = ensure_schemas(repo)
         for flow in imported:
             _print_flow(flow)
@@ -39,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"Copied {schema}")
         return EXIT_OK
     versions = awell_repo.import_from_git(
-        args.from_git, args.ref, repo, args.key, history=args.history, progress=_print_version
+        args.from_git,
+        args.ref,
+        repo,
+        args.key,
+        history=args.history,
+        with_tests=not args.without_tests,
+        progress=_print_version,
     )
     if not versions:
         print("Nothing to import: every published version is already committed here.")
@@ -74,7 +85,19 @@ def _print_flow(flow: awell_repo.Imported, *, brief: bool = False) -> None:
             print(f"  - {item}")
     if flow.ignored and not brief:
         print(f"Not read (not part of a care-flow definition): {', '.join(flow.ignored)}")
+    _print_tests(flow.tests)
     _print_warnings(flow.file.relative, flow.file.warnings)
+
+
+def _print_tests(tests: ImportedCases | None) -> None:
+    if tests is None:
+        return
+    count = f"{tests.cases} case{'' if tests.cases == 1 else 's'}"
+    print(
+        f"Test cases: {tests.source.name} ({count}) into {tests.relative.as_posix()}; run `syncer test`"
+    )
+    for warning in tests.warnings:
+        print(f"warning: {warning}")
 
 
 def _print_warnings(relative: str, warnings: list[Problem]) -> None:

@@ -24,6 +24,10 @@ from ..report import (
     render_text,
     report_marker,
 )
+from ..testcases import Review
+from ..testcases.files import review
+from ..testcases.markdown import TESTS_MARKER, review_markdown
+from ..testcases.render import review_text
 from ..workspace import Workspace
 from ._common import emit, workspace
 
@@ -58,32 +62,42 @@ def run(args: argparse.Namespace) -> int:
 def report(asked: _Asked) -> int:
     ws = workspace(asked.repo, asked.ref)
     plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
+    tests = None
     if asked.base:
-        add_base_changes(plans, ws, Workspace(ws.root, asked.base))
-    text = _render(plans, asked.output)
+        base = Workspace(ws.root, asked.base)
+        add_base_changes(plans, ws, base)
+        tests = review(ws, base, asked.base)
+    text = _render(plans, asked.output, tests)
     if asked.out:
         Path(asked.out).write_text(text, "utf-8")
     if asked.github_pr is not None:
-        _post(plans, asked.github_pr)
+        _post(plans, asked.github_pr, tests)
     elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output == "markdown":
         append_step_summary(text)
     emit(text)
     return exit_code(plans)
 
 
-def _render(plans: list[EnvironmentPlan], output: str) -> str:
+def _render(plans: list[EnvironmentPlan], output: str, tests: Review | None) -> str:
+    """The report; with ``--base``, the test cases that changed outcome follow (not in JSON, whose
+    shape is the plan schema's: `syncer test --output json` gives the cases)."""
     if output == "json":
         return render_json(plans)
     if output == "text":
-        return render_text(plans)
-    return render_markdown(plans)
+        return render_text(plans) + ("\n" + review_text(tests) if tests else "")
+    return render_markdown(plans) + ("\n" + review_markdown(tests) if tests else "")
 
 
-def _post(plans: list[EnvironmentPlan], pr: int) -> None:
+def _post(plans: list[EnvironmentPlan], pr: int, tests: Review | None) -> None:
     hub = GitHub.from_env()
-    for plan in plans:
-        body = render_environment_markdown(plan)
-        action, comment_id = hub.upsert_comment(pr, report_marker(plan.environment), body)
-        emit(f"{plan.environment}: comment {comment_id} {action} on pull request #{pr}")
+    bodies = [
+        (plan.environment, report_marker(plan.environment), render_environment_markdown(plan))
+        for plan in plans
+    ]
+    if tests is not None:
+        bodies.append(("test cases", TESTS_MARKER, review_markdown(tests)))
+    for what, marker, body in bodies:
+        action, comment_id = hub.upsert_comment(pr, marker, body)
+        emit(f"{what}: comment {comment_id} {action} on pull request #{pr}")
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             append_step_summary(body)
