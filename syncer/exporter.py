@@ -292,8 +292,11 @@ def _check(
                 blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
             )
         return known.warning_problems()
-    warnings: list[Problem] = []
-    problems = check_rendered(document, text, f"{rel} (from the tenant)", key, warnings)
+    found: list[Problem] = []
+    problems = check_rendered(document, text, f"{rel} (from the tenant)", key, found)
+    # A warning does not stop the export, so the file is written: it is named by its place in Git,
+    # which is also how plan and apply say it again from the cached digest.
+    warnings = [dataclasses.replace(w, path=rel) for w in found]
     if not problems:
         checked = digest(document, canonical=True, ignores=ignores, warnings=warnings)
         parse_cache.remember(blob, document, checked)

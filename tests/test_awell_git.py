@@ -357,3 +357,20 @@ def test_awells_test_cases_come_along_and_a_persons_own_are_never_replaced(
     assert "mine" in tests.read_text("utf-8") and not vcs.dirty_files(repo)
     assert _run("--from-git", str(source), "--without-tests", "--repo", str(root)) == 0
     assert "mine" in tests.read_text("utf-8")
+
+
+def test_history_needs_published_versions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "plain"
+    repo = git.Repo.init(source, initial_branch="main")
+    _write_export(source, awellio.read_export(MINI).components)
+    repo.git.add("--all")
+    repo.git.execute(
+        ["git", "-c", "user.name=p", "-c", "user.email=p@e", "commit", "-m", "by hand"]
+    )
+    root, target = _target(tmp_path)
+    assert _run("--from-git", str(source), "--history", "--repo", str(root)) == 1
+    err = capsys.readouterr().err
+    assert 'no commit from Awell Studio ("Publish version N from Awell Studio")' in err
+    assert "--ref REF" in err and len(_messages(target)) == 1

@@ -315,6 +315,25 @@ def test_fields_no_studio_has_sent_yet_survive_the_round_trip(
     source: Path, data: st.DataObject
 ) -> None:
     """import → validate → export gives back every planted field exactly (null stays null)."""
+    _round_trip_planted(source, data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", _exports())
+@settings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fields_no_studio_has_sent_yet_survive_the_round_trip_long(
+    source: Path, data: st.DataObject
+) -> None:
+    """The same, long (``make test-all``): about 7 minutes per export on 2 cores."""
+    _round_trip_planted(source, data)
+
+
+def _round_trip_planted(source: Path, data: st.DataObject) -> None:
     export = copy.deepcopy(awellio.read_export(source).components)
     planted = [_plant(data, export) for _ in range(data.draw(st.integers(1, 4)))]
     result = awell.to_canonical(export)

@@ -178,7 +178,9 @@ def _check_unmodelled_types(checker: Checker) -> None:
         kind = point.get("value_type")
         if isinstance(kind, str) and kind not in VALUE_TYPES:
             checker.warn(
-                (*path, "value_type"), f"value type `{kind}` is not one syncer knows.", carried
+                (*path, "value_type"),
+                f"value type `{kind}` is not one syncer knows.",
+                "syncer keeps it as it is; test cases and rules cannot judge its values.",
             )
 
 
