@@ -1,4 +1,8 @@
-"""`syncer plan`: the three-way plan per target environment. Read-only."""
+"""`syncer plan`: the three-way plan per target environment. Read-only.
+
+With `--ref` (a pull request's head, say) the tenants are called at the URLs, and with the API key
+variables, of the checkout: the trusted side, never the reviewed ref (`planner.plan_reviewed`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 
 from ..model import Role
 from ..plan import exit_code
-from ..planner import plan_environments
+from ..planner import plan_environments, plan_reviewed
 from ._common import emit, render, say_drafts, workspace, write_json
 
 
@@ -23,7 +27,11 @@ def plan(
     output: str,
 ) -> int:
     ws = workspace(repo, ref)
-    plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    if ref:
+        trusted = workspace(repo)
+        plans = plan_reviewed(ws, trusted, env_names, flow_keys, trusted_label="the checkout")
+    else:
+        plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
     say_drafts(ws, plans)
     if out:
         write_json(out, [p.to_json() for p in plans])
