@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
-from .model import flow_file_header, iter_value_items
+from .model import VERBATIM_KEYS, flow_file_header, iter_value_items
 from .yamlio import dump
 
 # Keys that come first, in this order, wherever they appear; all other keys follow alphabetically.
@@ -104,11 +104,17 @@ _ROOT = "\x00root"
 _TOP_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "layout"})
 
 
+# What syncer does not model comes after everything it does, so a reader sees the known fields first.
+_LAST = len(_PRIORITY) + 1
+
+
 def _key_order(key: str) -> tuple[int, str]:
-    return (_PRIORITY.get(key, len(_PRIORITY)), key)
+    return (_LAST if key in VERBATIM_KEYS else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
 def _nested_key_order(key: str) -> tuple[int, str]:
+    if key in VERBATIM_KEYS:
+        return (_LAST, key)
     return (len(_PRIORITY) if key in _TOP_ONLY else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
@@ -118,6 +124,8 @@ def canonicalize(document: Any) -> Any:
 
 
 def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
+    if parent in VERBATIM_KEYS:
+        return verbatim(value)
     if isinstance(value, dict):
         if data_keyed:
             ordered = sorted(value)
@@ -132,6 +140,16 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
         if parent in SORTED_LISTS and all(isinstance(i, dict) and "id" in i for i in items):
             items.sort(key=lambda item: str(item["id"]))
         return items
+    return value
+
+
+def verbatim(value: Any) -> Any:
+    """A copy of data syncer does not model (``vendor_fields``): mapping keys sorted at every depth,
+    lists and values exactly as they are (no list here is ours to sort)."""
+    if isinstance(value, dict):
+        return {k: verbatim(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [verbatim(v) for v in value]
     return value
 
 
@@ -167,6 +185,8 @@ def without_layout(document: dict[str, Any]) -> dict[str, Any]:
 
 def _hash_form(value: Any, parent: str | None = _ROOT) -> Any:
     """``canonicalize(value)`` up to the order of mapping keys (which ``canonical_json`` sorts)."""
+    if parent in VERBATIM_KEYS:
+        return plain_copy(value)
     if isinstance(value, dict):
         return {k: _hash_form(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -225,7 +245,10 @@ def layout_hash(document: dict[str, Any]) -> str:
 
 # --- digests ---------------------------------------------------------------------------------------------
 
-DIGEST_FORMAT = 1
+DIGEST_FORMAT = 2
+
+# A warning kept with a digest: (file, message, line, column, hint), said again without a parse.
+DraftWarning = tuple[str, str, int | None, int | None, str | None]
 
 
 def ignore_key(paths: Iterable[str]) -> str:
@@ -257,8 +280,13 @@ class Digest:
     shape_hashes: dict[str, str] = field(default_factory=dict)  # ignore_key(paths) -> shape hash
     fingerprint: str = ""  # sha256 of the document's JSON, key order kept (what the file renders)
     canonical: bool = False  # the file's bytes are exactly ``dump(document)``: written by syncer
-    # ``syncer validate``'s warnings about these bytes as (message, line, column, hint); None: not known
-    warnings: tuple[tuple[str, int | None, int | None, str | None], ...] | None = None
+    warnings: tuple[
+        DraftWarning, ...
+    ] = ()  # what the draft leaves unfinished (validate's warnings)
+
+    def warning_problems(self) -> list[Problem]:
+        """The file's warnings as the validation gave them."""
+        return [Problem(*w, warning=True) for w in self.warnings]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -271,7 +299,7 @@ class Digest:
             "shape_hashes": dict(self.shape_hashes),
             "fingerprint": self.fingerprint,
             "canonical": self.canonical,
-            "warnings": None if self.warnings is None else [list(w) for w in self.warnings],
+            "warnings": [list(w) for w in self.warnings],
         }
 
     @classmethod
@@ -290,19 +318,26 @@ class Digest:
                 {str(k): str(v) for k, v in data["shape_hashes"].items()},
                 str(data["fingerprint"]),
                 bool(data["canonical"]),
-                _warnings(data.get("warnings")),
+                tuple(_warning(w) for w in data["warnings"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
 
-def _warnings(data: Any) -> tuple[tuple[str, int | None, int | None, str | None], ...] | None:
-    if data is None:
-        return None
-    return tuple(
-        (str(m), None if line is None else int(line), None if col is None else int(col), hint)
-        for m, line, col, hint in data
+def _warning(data: Any) -> DraftWarning:
+    path, message, line, column, hint = data
+    return (
+        str(path),
+        str(message),
+        None if line is None else int(line),
+        None if column is None else int(column),
+        None if hint is None else str(hint),
     )
+
+
+def warnings_of(problems: Iterable[Problem]) -> tuple[DraftWarning, ...]:
+    """Warnings in the form a digest keeps them."""
+    return tuple((p.path, p.message, p.line, p.column, p.hint) for p in problems)
 
 
 def fingerprint(document: dict[str, Any]) -> str:
@@ -317,10 +352,10 @@ def digest(
     *,
     canonical: bool = False,
     ignores: Iterable[Iterable[str]] = (),
-    warnings: Iterable[Problem] | None = None,
+    warnings: Iterable[Problem] = (),
 ) -> Digest:
     """The digest of a valid care-flow document: its plain, no-ignore shape hash included, the shape
-    hash for each set of ``ignores`` paths, and the validation ``warnings`` of its file when known."""
+    hash for each set of ``ignores`` paths, and the ``warnings`` its validation gave."""
     metadata = document["metadata"]
     values = tuple(
         (ref, bool(item.get("concealed")), item.get("value"))
@@ -335,9 +370,7 @@ def digest(
         shape_hashes={ignore_key(p): shape_hash(document, p) for p in [(), *ignores]},
         fingerprint=fingerprint(document),
         canonical=canonical,
-        warnings=None
-        if warnings is None
-        else tuple((w.message, w.line, w.column, w.hint) for w in warnings),
+        warnings=warnings_of(warnings),
     )
 
 

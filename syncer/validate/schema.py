@@ -66,6 +66,7 @@ class Finding:
     message: str
     hint: str | None = None
     structural: bool = False
+    unknown: bool = False  # a field the schema does not know (``path`` ends with its name)
 
 
 @cache
@@ -122,6 +123,12 @@ def _undescribed(data: Any, kind: SchemaKind) -> list[Finding]:
         hint = "Compare it with the schema; please report this case to the syncer maintainers."
         findings.append(Finding(path, message, hint, structural=True))
     return findings
+
+
+def unknown_fields(data: Any, kind: SchemaKind) -> list[JsonPath]:
+    """The path of every field of ``data`` the schema does not know, wherever it is (each path ends with
+    the field's name): what the Awell importer carries under ``vendor_fields``."""
+    return [f.path for f in schema_findings(data, kind) if f.unknown]
 
 
 def _where(path: JsonPath) -> str:
@@ -194,7 +201,9 @@ def _unknown_fields(error: SchemaError, path: JsonPath) -> list[Finding]:
                 else f"Allowed here: {', '.join(sorted(allowed))}."
             )
             findings.append(
-                Finding((*path, name), f"unknown field `{name}` in {_where(path)}.", hint)
+                Finding(
+                    (*path, name), f"unknown field `{name}` in {_where(path)}.", hint, unknown=True
+                )
             )
     return findings
 

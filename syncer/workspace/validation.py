@@ -11,6 +11,7 @@ checks (``validate.repository``) need only the small ``FlowCheck`` of each file.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from .. import vcs, yamlio
 from ..canonical import Digest, digest
-from ..errors import Problem, ValidationError
+from ..errors import ValidationError
 from ..model import ENVIRONMENTS_DIR
 from ..validate.repository import (
     FlowCheck,
@@ -75,7 +76,7 @@ def _known(
         except OSError:
             return None, info
         known = parse_cache.load_digest(blob)
-    if known is None or known.warnings is None or known.key != target.expected_key:
+    if known is None or known.key != target.expected_key:
         return None, info
     assert blob is not None
     index.record(target.display, info, blob, known)
@@ -83,10 +84,7 @@ def _known(
 
 
 def _from_digest(target: FlowTarget, known: Digest) -> FlowCheck:
-    warnings = [
-        Problem(target.display, message, line, column, hint)
-        for message, line, column, hint in known.warnings or ()
-    ]
+    warnings = [dataclasses.replace(w, path=target.display) for w in known.warning_problems()]
     return FlowCheck(
         target.display,
         warnings=warnings if target.wanted else [],
