@@ -111,7 +111,7 @@ def apply_plan(
         if intent == "refresh" and not annotations_stale(flow):
             continue
         if intent is None:
-            if flow.status not in (Status.IN_SYNC,):
+            if flow.status not in (Status.IN_SYNC, Status.UNTRACKED):  # nothing to say
                 result.results.append(FlowResult(flow.key, "skipped", _why_skipped(flow)))
             continue
         try:

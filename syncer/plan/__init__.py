@@ -12,7 +12,7 @@ rules (``values``); layout is cosmetic.
     P != L, D == L                               -> drift      (never overwritten)
     P != L, D != L, D != P                       -> conflict   (never overwritten)
     annotated in the tenant, gone from Git       -> orphaned   (never deleted)
-    not annotated, only in the tenant            -> unmanaged  (nothing to compare with)
+    not annotated, only in the tenant            -> untracked  (informational: never written)
 
 Two paths reach a verdict and must agree (a property test holds them to it): ``classify`` judges a
 fetched live definition; ``settled`` proves an in-sync verdict from the tenant's list summary and the flow
@@ -258,7 +258,8 @@ def _needs_write(
 
 
 def _tenant_only(key: str, live: dict[str, Any]) -> FlowPlan:
-    """A flow the tenant has and Git has not (for this environment)."""
+    """A flow the tenant has and Git has not (for this environment): orphaned when syncer wrote it,
+    untracked when it was made in the tenant (by hand, in Studio); neither is ever written."""
     annotations = live.get("annotations") or {}
     if is_managed(annotations):
         status = Status.ORPHANED
@@ -267,8 +268,11 @@ def _tenant_only(key: str, live: dict[str, Any]) -> FlowPlan:
             "it is never deleted automatically"
         )
     else:
-        status = Status.UNMANAGED
-        reason = f"not in Git: export it from the source environment into flows/{key}/ first"
+        status = Status.UNTRACKED
+        reason = (
+            "exists only in this tenant (made there, never written by syncer) and not in Git "
+            "for this environment; syncer leaves it alone"
+        )
     return FlowPlan(
         key,
         str(live["definition_id"]),

@@ -18,6 +18,7 @@ from deepdiff import DeepDiff
 
 from ..canonical import remove_paths
 from ..model import Change, Component
+from . import names as naming
 
 # Top-level lists of ``spec`` and the kind of component each holds.
 _TOP_LISTS: dict[str, str] = {
@@ -34,6 +35,7 @@ _TOP_LISTS: dict[str, str] = {
 }
 _CHILD_LISTS = {"steps", "actions", "transitions", "questions"}
 _VALUE_FIELDS = {"value", "has_value"}
+VENDOR_FIELDS = "vendor_fields"  # what the platform sends that the format does not model (SPEC 3)
 
 
 @dataclass
@@ -46,7 +48,7 @@ class _Entry:
 
 
 def _name(item: dict[str, Any]) -> str:
-    for key in ("title", "label", "key", "subject", "webhook_key"):
+    for key in ("title", "label", "key", "subject", "webhook_key", "text"):
         value = item.get(key)
         if isinstance(value, dict):
             value = next(iter(value.values()), "")
@@ -81,8 +83,9 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
     metadata = document.get("metadata") or {}
     spec = document.get("spec") or {}
     flow_fields = {k: v for k, v in metadata.items() if k != "definition_id"}
-    if "team_id" in spec:
-        flow_fields["team_id"] = spec["team_id"]
+    for name in ("team_id", VENDOR_FIELDS):
+        if name in spec:
+            flow_fields[name if name == "team_id" else f"spec.{name}"] = spec[name]
     flow = {"id": metadata.get("definition_id", "flow"), "key": metadata.get("key"), **metadata}
     add("flow", flow, "metadata", [], fields=flow_fields)
     settings = spec.get("settings") or {}
@@ -112,9 +115,12 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
                 [],
                 fields=_fields(item, _VALUE_FIELDS),
             )
+    titles = _titles(document)
     for list_name, kind in _TOP_LISTS.items():
         for item in spec.get(list_name) or []:
-            add(kind, item, f"{list_name}[{_ref(item)}]", [])
+            title = titles(kind, item)
+            named = {**item, "title": title} if title else item
+            add(kind, named, f"{list_name}[{_ref(item)}]", [], fields=_fields(item))
     _index_tracks(spec, add)
     for form in spec.get("forms") or []:
         form_entry = add(
@@ -132,6 +138,26 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
                 form_entry.trail,
             )
     return entries
+
+
+def _titles(document: dict[str, Any]) -> Any:
+    """Titles for the components that have none of their own: a rule reads as its conditions, a
+    trigger as what starts it, a timing as its delay."""
+    spec = document.get("spec") or {}
+    points = naming.data_point_names(document)
+    components = naming.component_titles(document)
+    rules = naming.by_id(spec.get("rules"))
+
+    def title(kind: str, item: dict[str, Any]) -> str:
+        if kind == "rule":  # keys, not question titles: a title that names a rule stays short
+            return naming.rule_words(item, points, naming.short, limit=2)
+        if kind == "trigger":
+            return naming.trigger_title(item, points, components, rules)
+        if kind == "timing":
+            return naming.delay_words(item.get("delay"))
+        return ""
+
+    return title
 
 
 def _index_tracks(spec: dict[str, Any], add: Any) -> None:
@@ -210,10 +236,12 @@ def _compare(old: _Entry, new: _Entry) -> Iterator[Change]:
         if name == "title" and old.component.kind == "transition":
             continue  # a derived label, not a field
         before, after = old.fields.get(name), new.fields.get(name)
-        if before != after:
-            yield Change(
-                f"{new.path}.{name}", "changed", before, after, trail=new.trail, field=name
-            )
+        if before == after:
+            continue
+        if name.endswith(VENDOR_FIELDS):
+            yield from _vendor_changes(new, name, before, after)
+            continue
+        yield Change(f"{new.path}.{name}", "changed", before, after, trail=new.trail, field=name)
     if old.order != new.order and set(old.order) == set(new.order):
         child = "questions" if new.component.kind == "form" else "actions"
         yield Change(
@@ -224,6 +252,24 @@ def _compare(old: _Entry, new: _Entry) -> Iterator[Change]:
             trail=new.trail,
             field=f"{child} order",
         )
+
+
+def _vendor_changes(entry: _Entry, name: str, before: Any, after: Any) -> Iterator[Change]:
+    """One change per vendor field, named by the field's own name: ``vendor_fields.someFlag``."""
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    if not isinstance(before, dict | None) or not isinstance(after, dict | None):
+        yield Change(
+            f"{entry.path}.{name}", "changed", before, after, trail=entry.trail, field=name
+        )
+        return
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) != new.get(key) or (key in old) != (key in new):
+            field_name = f"{name}.{key}"
+            path = f"{entry.path}.{field_name}".replace("metadata.spec.", "spec.")
+            yield Change(
+                path, "changed", old.get(key), new.get(key), trail=entry.trail, field=field_name
+            )
 
 
 def _layout_change(before: dict[str, Any], after: dict[str, Any]) -> Change | None:

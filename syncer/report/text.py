@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..model import EnvironmentPlan, FlowPlan, Status
+from .details import Lookup
 from .safe_text import Style, flatten
 from .words import (
     CONCEALED,
+    LISTED,
     ORDER,
     RenderOptions,
     change_sections,
@@ -26,6 +28,7 @@ _PAINT = {
     Status.ORPHANED: "yellow",
     Status.CREATE: "green",
     Status.UPDATE: "cyan",
+    Status.UNTRACKED: "dim",
     Status.IN_SYNC: "dim",
 }
 
@@ -47,8 +50,12 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     lines += [f"  {s.paint('error:', 'red')} {flatten(e, 500)}" for e in plan.errors]
     flows = ordered(plan.flows)
     for flow in flows:
-        if flow.status is not Status.IN_SYNC:
+        if flow.status not in LISTED:
             lines += ["", *_text_flow(flow, plan.environment, s)]
+    untracked = [flatten(f.key) for f in flows if f.status is Status.UNTRACKED]
+    if untracked:
+        note = f"only in {flatten(plan.environment)}, never written by syncer; left alone"
+        lines += ["", s.paint(f"  untracked ({note}): {', '.join(untracked)}", "dim")]
     in_sync = [flatten(f.key) for f in flows if f.status is Status.IN_SYNC]
     if in_sync:
         lines += ["", s.paint(f"  in sync: {', '.join(in_sync)}", "dim")]
@@ -57,6 +64,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
 
 def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
     o, refs = RenderOptions(diagrams=False), concealed_refs(flow)
+    lookup = Lookup.of(flow, refs)
     status = s.paint(f"{flow.status.value.upper():<10}", _PAINT[flow.status])
     badge = s.paint(" BREAKING", "red") if is_breaking(flow) else ""
     lines = [f"  {status}{flatten(flow.key)}  {s.name(flow.title)}{badge}"]
@@ -68,11 +76,16 @@ def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
     for heading, changes in change_sections(flow):
         lines += [f"    {heading}:"] if changes and flow.status is Status.CONFLICT else []
         for change in changes:
-            line, diff = describe_change(change, s, o, refs)
+            described = describe_change(change, s, o, refs, lookup)
             mark = {"added": "+", "removed": "-"}.get(change.kind, "~")
-            lines.append(f"    {mark} {line}")
-            lines += [f"        {_paint_diff(d, s)}" for d in diff]
-    lines += [f"    · {describe_change(c, s, o, refs)[0]}" for c in flow.changes if c.cosmetic][:1]
+            lines.append(f"    {mark} {described.line}")
+            lines += [f"        {_paint_diff(d, s)}" for d in described.diff]
+            for detail in described.details:
+                lines.append(f"        · {detail.text}")
+                lines += [f"            {_paint_diff(d, s)}" for d in detail.diff]
+    lines += [f"    · {describe_change(c, s, o, refs).line}" for c in flow.changes if c.cosmetic][
+        :1
+    ]
     for d in flow.constants:
         value = (
             CONCEALED
