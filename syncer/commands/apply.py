@@ -62,13 +62,13 @@ def apply(asked: _Asked) -> int:
     envs = ws.select(asked.env_names or (list(saved) if saved else []), Role.TARGET)
     plans = plan_environments(ws, envs, asked.flow_keys)
     only = check_saved_plan(plans, saved) if saved is not None else None
-    emit(render(plans, asked.output))
+    overwrite = asked.flow_keys[0] if asked.overwrite_drift else None
+    emit(render(plans, asked.output, overwrite))
     writes = sum(1 for p in plans for f in p.flows if f.status in WRITES)
     if writes and not confirm(f"Apply {writes} change(s)?", asked.yes):
         say("nothing applied")
         return EXIT_OK
     by_env = {p.environment: p for p in plans}
-    overwrite = asked.flow_keys[0] if asked.overwrite_drift else None
     who = actor()
     with bar("applying", writes) as step:
 

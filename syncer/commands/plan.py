@@ -1,12 +1,20 @@
-"""`syncer plan`: the three-way plan per target environment. Read-only."""
+"""`syncer plan`: the three-way plan per target environment. Read-only.
+
+``--output github`` prints GitHub annotations on the lines of the flows concerned (and the plan as text)
+and writes the step outputs ``changes``, ``needs-person`` and ``summary``.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from ..github.actions import FlowLocator, write_outputs
 from ..model import Role
 from ..plan import exit_code
 from ..planner import plan_environments
+from ..report import render_text
+from ..report.annotations import plan_annotations, step_outputs
+from ..report.annotations import render as render_github
 from ._common import emit, render, workspace, write_json
 
 
@@ -26,5 +34,10 @@ def plan(
     plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
     if out:
         write_json(out, [p.to_json() for p in plans])
-    emit(render(plans, output))
+    if output == "github":
+        annotations = plan_annotations(plans, FlowLocator(ws))
+        emit(render_github(annotations, render_text(plans).splitlines(), "run `syncer plan`"))
+        write_outputs(step_outputs(plans))
+    else:
+        emit(render(plans, output))
     return exit_code(plans)

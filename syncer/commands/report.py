@@ -3,7 +3,13 @@
 The report is the plan of every target environment rendered for people. ``--base REF`` adds, per
 environment, what changed in Git between REF and the reviewed state (so a PR shows its own change even
 when the tenants are already ahead or behind). ``--github-pr N`` posts one comment per environment and
-updates it in place on the next run; ``GITHUB_STEP_SUMMARY``, when set, gets the report appended.
+updates it in place on the next run; ``--github-status SHA`` sets one commit status per environment on
+SHA; ``--output github`` prints annotations for the changed lines and writes the step outputs
+(``changes``, ``needs-person``, ``summary``, ``report-path``). ``GITHUB_STEP_SUMMARY``, when set, gets
+the Markdown report.
+
+It exits 0 once it has rendered (and posted): a pull-request check fails on errors, not on the news it
+carries. ``--detailed-exitcode`` asks for 2 (changes to apply) and 3 (something needs a person).
 """
 
 from __future__ import annotations
@@ -13,19 +19,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import EXIT_OK
 from ..github import GitHub, append_step_summary
+from ..github.actions import FlowLocator, write_outputs
+from ..github.reports import post_comments, set_statuses
 from ..model import EnvironmentPlan, Role
 from ..plan import exit_code
 from ..planner import add_base_changes, plan_environments
-from ..report import (
-    render_environment_markdown,
-    render_json,
-    render_markdown,
-    render_text,
-    report_marker,
-)
+from ..report import render_json, render_markdown, render_text
+from ..report.annotations import plan_annotations, render, step_outputs
 from ..workspace import Workspace
-from ._common import emit, workspace
+from ._common import emit, say, workspace
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,10 @@ class _Asked:
     env_names: list[str]
     flow_keys: list[str]
     github_pr: int | None
+    github_status: str | None
     out: str | None
     output: str
+    detailed_exitcode: bool
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
             args.env,
             args.flow,
             args.github_pr,
+            args.github_status,
             args.out,
             args.output,
+            args.detailed_exitcode,
         )
     )
 
@@ -60,30 +68,35 @@ def report(asked: _Asked) -> int:
     plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
     if asked.base:
         add_base_changes(plans, ws, Workspace(ws.root, asked.base))
-    text = _render(plans, asked.output)
-    if asked.out:
-        Path(asked.out).write_text(text, "utf-8")
-    if asked.github_pr is not None:
-        _post(plans, asked.github_pr)
-    elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output == "markdown":
-        append_step_summary(text)
+    github = asked.output == "github"
+    text = _render(plans, asked.output, ws)
+    if asked.out:  # in GitHub, the file is the Markdown a person reads (the log has the rest)
+        Path(asked.out).write_text(render_markdown(plans) if github else text, "utf-8")
+    posted = []
+    if asked.github_pr is not None or asked.github_status:
+        with GitHub.from_env() as hub:
+            if asked.github_pr is not None:
+                posted = post_comments(hub, plans, asked.github_pr)
+                for p in posted:
+                    emit(
+                        f"{p.environment}: comment {p.comment_id} {p.action} on pull request #{asked.github_pr}"
+                    )
+            if asked.github_status:
+                set_statuses(hub, plans, asked.github_status, posted, notify=say)
+    elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output in ("markdown", "github"):
+        append_step_summary(render_markdown(plans))
+    if github:
+        write_outputs({**step_outputs(plans), "report-path": asked.out or ""})
     emit(text)
-    return exit_code(plans)
+    return exit_code(plans) if asked.detailed_exitcode else EXIT_OK
 
 
-def _render(plans: list[EnvironmentPlan], output: str) -> str:
+def _render(plans: list[EnvironmentPlan], output: str, ws: Workspace) -> str:
     if output == "json":
         return render_json(plans)
     if output == "text":
         return render_text(plans)
+    if output == "github":
+        lines = render_text(plans).splitlines()
+        return render(plan_annotations(plans, FlowLocator(ws)), lines, "see the job summary")
     return render_markdown(plans)
-
-
-def _post(plans: list[EnvironmentPlan], pr: int) -> None:
-    hub = GitHub.from_env()
-    for plan in plans:
-        body = render_environment_markdown(plan)
-        action, comment_id = hub.upsert_comment(pr, report_marker(plan.environment), body)
-        emit(f"{plan.environment}: comment {comment_id} {action} on pull request #{pr}")
-        if os.environ.get("GITHUB_STEP_SUMMARY"):
-            append_step_summary(body)

@@ -68,7 +68,9 @@ __all__ = [
     "exit_code",
     "expected_from_digest",
     "expected_from_document",
+    "has_changes",
     "is_managed",
+    "needs_person",
     "quick_in_sync",
     "settled",
     "settled_by_summary",
@@ -76,12 +78,22 @@ __all__ = [
 ]
 
 
+def needs_person(plans: Sequence[EnvironmentPlan]) -> bool:
+    """Whether a flow waits for a person: drift, conflict, unmanaged or orphaned."""
+    return any(flow.status in NEEDS_PERSON for plan in plans for flow in plan.flows)
+
+
+def has_changes(plans: Sequence[EnvironmentPlan]) -> bool:
+    """Whether apply would write a flow (create or update)."""
+    return any(flow.status in WRITES for plan in plans for flow in plan.flows)
+
+
 def exit_code(plans: Sequence[EnvironmentPlan]) -> int:
-    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written, else 0."""
-    statuses = {flow.status for plan in plans for flow in plan.flows}
-    if statuses & NEEDS_PERSON:
+    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written, else 0
+    (an untracked flow, only in the tenant, is news, not work)."""
+    if needs_person(plans):
         return EXIT_ATTENTION
-    if statuses & WRITES:
+    if has_changes(plans):
         return EXIT_CHANGES
     return EXIT_OK
 

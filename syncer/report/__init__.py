@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, Status
@@ -52,6 +53,7 @@ from .words import (
 
 __all__ = [
     "GITHUB_LIMIT",
+    "headline",
     "is_breaking",
     "ordered",
     "render_environment_markdown",
@@ -89,12 +91,18 @@ def report_marker(environment: str) -> str:
 
 
 def render_markdown(
-    plans: list[EnvironmentPlan], *, limit: int = GITHUB_LIMIT, title: str | None = None
+    plans: list[EnvironmentPlan],
+    *,
+    limit: int = GITHUB_LIMIT,
+    title: str | None = None,
+    overwriting: str | None = None,
 ) -> str:
-    """All environments in one Markdown document of at most ``limit`` characters."""
+    """All environments in one Markdown document of at most ``limit`` characters; ``overwriting``
+    names the flow whose drift this run overwrites (``apply --overwrite-drift``)."""
     marker = report_marker(",".join(p.environment for p in plans) or "none")
     heading = f"# {md(title)}" if title else ""
-    return _fit(lambda o: _document(marker, heading, plans, o, limit), limit)
+    options = RenderOptions(overwriting=overwriting)
+    return _fit(lambda o: _document(marker, heading, plans, o, limit), limit, options)
 
 
 def render_environment_markdown(plan: EnvironmentPlan, limit: int = GITHUB_LIMIT) -> str:
@@ -126,17 +134,23 @@ def _redacted_json(plan: EnvironmentPlan) -> dict[str, Any]:
 # -- Markdown ---------------------------------------------------------------------------------------
 
 
-def _fit(render: Callable[[RenderOptions], str], limit: int) -> str:
+_FULL = RenderOptions()
+
+
+def _fit(render: Callable[[RenderOptions], str], limit: int, full: RenderOptions = _FULL) -> str:
     """Render in full, then shorten step by step until the text fits; say what was left out."""
-    text = render(RenderOptions())
+    text = render(full)
     for options, what in _SHORTENING:
         if len(text) <= limit:
             return text
-        text = _with_note(render(options), _note(what, limit))
+        text = _with_note(
+            render(replace(options, overwriting=full.overwriting)), _note(what, limit)
+        )
     if len(text) <= limit:
         return text
     what = f"{_SHORTENING[-1][1]}, and the least urgent flows cut off (run `syncer plan` for all)"
-    return _hard_truncate(_with_note(render(_SHORTENING[-1][0]), _note(what, limit)), limit)
+    last = replace(_SHORTENING[-1][0], overwriting=full.overwriting)
+    return _hard_truncate(_with_note(render(last), _note(what, limit)), limit)
 
 
 def _note(what: str, limit: int) -> str:
@@ -229,6 +243,11 @@ def _untracked_note(environment: str) -> str:
     )
 
 
+def headline(plan: EnvironmentPlan) -> str:
+    """The report's first line, as plain text: what needs a person and what apply would write."""
+    return _headline(plan).replace("**", "")
+
+
 def _headline(plan: EnvironmentPlan) -> str:
     counts = plan.summary()
     person = [f"{counts[x.value]} {x.value}" for x in _NEEDS_PERSON if counts[x.value]]
@@ -265,7 +284,7 @@ def _md_flow(flow: FlowPlan, environment: str, s: Style, o: RenderOptions) -> li
     )
     if flow.status in (Status.DRIFT, Status.CONFLICT):
         lines += [*who_edited(flow, environment, s), ""]
-    lines += [consequence(flow, environment, s), ""]
+    lines += [consequence(flow, environment, s, flow.key == o.overwriting), ""]
     quiet = o.collapse and flow.status not in (Status.DRIFT, Status.CONFLICT)
     for heading, changes in change_sections(flow):
         if quiet and changes:

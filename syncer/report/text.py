@@ -33,14 +33,17 @@ _PAINT = {
 }
 
 
-def render_text(plans: list[EnvironmentPlan], *, color: bool = False) -> str:
-    """The plan for a terminal: plain text, or ANSI colours when ``color``."""
+def render_text(
+    plans: list[EnvironmentPlan], *, color: bool = False, overwriting: str | None = None
+) -> str:
+    """The plan for a terminal: plain text, or ANSI colours when ``color``; ``overwriting`` names the
+    flow whose drift this run overwrites (``apply --overwrite-drift``)."""
     style = Style(markdown=False, color=color)
-    lines = [line for plan in plans for line in _text_environment(plan, style)]
+    lines = [line for plan in plans for line in _text_environment(plan, style, overwriting)]
     return "\n".join(lines).rstrip() + "\n" if lines else "No environments were planned.\n"
 
 
-def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
+def _text_environment(plan: EnvironmentPlan, s: Style, overwriting: str | None) -> list[str]:
     counts = plan.summary()
     commit = f" (git {flatten(plan.git_commit[:12])})" if plan.git_commit else ""
     lines = [
@@ -51,7 +54,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     flows = ordered(plan.flows)
     for flow in flows:
         if flow.status not in LISTED:
-            lines += ["", *_text_flow(flow, plan.environment, s)]
+            lines += ["", *_text_flow(flow, plan.environment, s, flow.key == overwriting)]
     untracked = [flatten(f.key) for f in flows if f.status is Status.UNTRACKED]
     if untracked:
         note = f"only in {flatten(plan.environment)}, never written by syncer; left alone"
@@ -62,7 +65,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     return [*lines, ""]
 
 
-def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
+def _text_flow(flow: FlowPlan, environment: str, s: Style, overwriting: bool) -> list[str]:
     o, refs = RenderOptions(diagrams=False), concealed_refs(flow)
     lookup = Lookup.of(flow, refs)
     status = s.paint(f"{flow.status.value.upper():<10}", _PAINT[flow.status])
@@ -97,7 +100,7 @@ def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
         lines.append(
             f"    constant {flatten(d.key)}: {d.decision.value}{' ' + value if value else ''}"
         )
-    return [*lines, f"    {consequence(flow, environment, s)}"]
+    return [*lines, f"    {consequence(flow, environment, s, overwriting)}"]
 
 
 def _paint_diff(line: str, s: Style) -> str:

@@ -67,6 +67,7 @@ class RenderOptions:
     excerpts: bool = True
     collapse: bool = False
     cap: int | None = None
+    overwriting: str | None = None  # the flow whose drift this run overwrites (not a detail level)
 
 
 # -- urgency ----------------------------------------------------------------------------------------
@@ -220,11 +221,19 @@ def _edit(edit: LiveEdit, environment: str, s: Style) -> str:
     return f"edited in {s.code(environment)} by {user} at {_when(edit.at)}{via}{how}, revision {edit.revision}"
 
 
-def consequence(flow: FlowPlan, environment: str, s: Style) -> str:
-    """What syncer will do about the flow, and the command that changes it."""
+def consequence(flow: FlowPlan, environment: str, s: Style, overwriting: bool = False) -> str:
+    """What syncer will do about the flow, and the command that changes it; ``overwriting`` when
+    this run was asked to overwrite the flow's drift or conflict (``apply --overwrite-drift``)."""
     env, key = command_arg(environment), command_arg(flow.key)
     backport = f"`syncer backport --env {env} --flow {key}`"
     overwrite = f"`syncer apply --env {env} --flow {key} --overwrite-drift`"
+    if overwriting and flow.status in (Status.DRIFT, Status.CONFLICT):
+        editors = ", ".join(sorted({e.user for e in flow.live_edits if e.user})) or "unknown"
+        return s.ours(
+            f"syncer overwrites it now, as --overwrite-drift asks: Production's edit (by {editors}) "
+            f"is discarded and Git's version is written. To keep the edit instead, stop here and "
+            f"run {backport}."
+        )
     words = {
         Status.DRIFT: "syncer will not overwrite it. To keep the hotfix, run "
         f"{backport} and merge that pull request; to discard it, run {overwrite}.",
