@@ -21,10 +21,15 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+WORKFLOWS := $(wildcard examples/github/*.yml)
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check syncer tests bench
 	$(BIN)/ruff check syncer tests bench
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --quiet action.yml $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 demo: $(STAMP)
 	$(BIN)/python -m syncer demo

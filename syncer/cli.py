@@ -109,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--branch", metavar="NAME", help="commit on this branch (created from HEAD)")
     p.add_argument("--commit", action="store_true", help="commit the exported files with git")
     p.add_argument("-m", "--message", metavar="MSG", help="commit message (a summary is appended)")
+    p.add_argument("--push", action="store_true", help="push the branch (needs --branch, --commit)")
+    p.add_argument(
+        "--open-pr",
+        action="store_true",
+        help="open or update the branch's pull request on GitHub (implies --push)",
+    )
+    p.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
+    p.add_argument(
+        "--base", metavar="BRANCH", help="the pull request's base (default: the current branch)"
+    )
     _output(p)
 
     p = _command(sub, "plan", "the three-way plan per target environment (read-only)")
