@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -246,8 +247,10 @@ def _unescape(text: str, prop: bool = False) -> str:
 
 
 def annotations_in(output: str) -> list[Annotation]:
+    """The workflow commands in a step's output; lines end at LF or CR only, as the runner reads
+    them (not at the other characters Python's ``splitlines`` takes for line ends)."""
     found = []
-    for line in output.splitlines():
+    for line in output.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         match = COMMAND.match(line)
         if match is None:
             continue
@@ -629,3 +632,21 @@ def _git(cwd: Path) -> Callable[..., str]:
         return done.stdout
 
     return run
+
+
+def copy_working_tree(source: Path, target: Path) -> Path:
+    """The files of the working tree at ``source`` (tracked and new, not ignored: no .git, no
+    virtual environment), copied to ``target``: this project as an action or hook user gets it."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for rel in filter(None, listed):
+        path = source / rel
+        if path.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / rel)
+    return target

@@ -16,7 +16,6 @@ module (pip, from the package index), exactly as its install step does on GitHub
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from syncer import cli, yamlio
-from tests.actions_runner import JobResult, Runner, load_yaml
+from tests.actions_runner import JobResult, Runner, copy_working_tree, load_yaml
 from tests.fakegithub import FakeGitHub
 
 from .conftest import BP, EU, KNEE, retitle
@@ -46,20 +45,7 @@ WITH_UK = {
 @pytest.fixture(scope="module")
 def action_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """syncer's action as a workflow would get it: this working tree's files (no .git, no venv)."""
-    target = tmp_path_factory.mktemp("action") / "syncer"
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for rel in filter(None, listed):
-        source = ROOT / rel
-        if source.is_file():
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / rel)
-    return target
+    return copy_working_tree(ROOT, tmp_path_factory.mktemp("action") / "syncer")
 
 
 @pytest.fixture(scope="module")
