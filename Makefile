@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all lint demo bench clean
+.PHONY: install test test-all test-browser browser lint demo demo-serve screenshot bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,27 @@ lint: $(STAMP)
 	$(BIN)/zizmor --offline --quiet action.yml $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --kubernetes-version 1.30.0 --strict --quiet deploy/kubernetes/*.yaml
+
+# Debian's Chromium for the status-page test (idempotent; .ci/run calls it before make test).
+browser:
+	.ci/install-browser
+
+# The status page in a real browser (make test runs the same smoke; this target installs the browser).
+test-browser: $(STAMP) browser
+	$(BIN)/python -m pytest -q tests/browser
 
 demo: $(STAMP)
 	$(BIN)/python -m syncer demo
+
+# The demo, then its tenants stay up with `syncer serve` on http://127.0.0.1:8080/ until Ctrl-C.
+demo-serve: $(STAMP)
+	$(BIN)/python -m syncer demo --serve 8080
+
+# Re-takes docs/status-page.png (the README's screenshot) from the demo story in headless Chromium.
+screenshot: $(STAMP) browser
+	$(BIN)/python -m tests.browser.screenshot docs/status-page.png
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ from .errors import (
 from .model import NEEDS_PERSON, Environment, EnvironmentPlan, FlowPlan, Status
 from .plan import annotations_after, annotations_stale, classify, write_body
 from .planner import secret_available
+from .report import logs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -103,8 +107,13 @@ def apply_plan(
     client: Tenant,
     options: ApplyOptions,
     progress: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApplyResult:
-    """Apply every flow of ``plan`` that may be written; report the others."""
+    """Apply every flow of ``plan`` that may be written; report the others.
+
+    ``should_stop`` is asked before each write: once it says yes (``syncer serve`` got SIGTERM), the
+    write in flight has finished and no other starts; the flows left are reported as skipped.
+    """
     result = ApplyResult(env.name)
     for flow in plan.flows:
         intent = _intent(flow, options)
@@ -112,19 +121,43 @@ def apply_plan(
             continue
         if intent is None:
             if flow.status not in (Status.IN_SYNC, Status.UNTRACKED):  # nothing to say
-                result.results.append(FlowResult(flow.key, "skipped", _why_skipped(flow)))
+                result.results.append(_logged(env, flow, "skipped", _why_skipped(flow)))
+            continue
+        if should_stop is not None and should_stop():
+            result.results.append(_logged(env, flow, "skipped", _STOPPING))
             continue
         try:
             outcome = _write(flow, env, client, options, plan.git_commit, intent)
         except TenantUnreachable as exc:
-            result.results.append(FlowResult(flow.key, "failed", str(exc)))
+            result.results.append(_logged(env, flow, "failed", str(exc)))
             break  # the tenant is gone: stop here; every flow written so far is complete
         except TenantError as exc:
             outcome = FlowResult(flow.key, "failed", str(exc))
-        result.results.append(outcome)
+        result.results.append(_logged(env, flow, outcome.action, outcome.detail, outcome.revision))
         if progress:
             progress(f"{env.name}: {flow.key} {outcome.action}")
     return result
+
+
+_STOPPING = "not written: syncer is shutting down; the next run writes it"
+
+
+def _logged(
+    env: Environment, flow: FlowPlan, action: str, detail: str = "", revision: int | None = None
+) -> FlowResult:
+    """The result of one flow, also logged as an event (never with a value from the flow)."""
+    level = logging.WARNING if action in ("failed", "stale", "refused") else logging.INFO
+    logs.event(
+        log,
+        f"flow.{action}",
+        detail or action,
+        level=level,
+        environment=env.name,
+        flow=flow.key,
+        status=flow.status.value,
+        revision=revision if revision is not None else flow.live_revision,
+    )
+    return FlowResult(flow.key, action, detail, revision)
 
 
 def _write(

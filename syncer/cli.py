@@ -9,6 +9,7 @@ returns 130, anything else is a bug and prints a traceback with a hint (exit 4).
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -28,10 +29,13 @@ from .commands import (
     publish,
     reconcile,
     report,
+    serve,
     tenant,
+    test,
     validate,
 )
 from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
+from .report import logs
 
 OUTPUTS = ("text", "json", "markdown")
 WITH_GITHUB = (*OUTPUTS, "github")  # GitHub workflow commands: annotations on the lines concerned
@@ -43,6 +47,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=".",
         metavar="PATH",
         help="the GitOps repository (default: current directory)",
+    )
+    _log_format(parser, argparse.SUPPRESS)
+
+
+def _log_format(parser: argparse.ArgumentParser, default: str | None) -> None:
+    # Global (``syncer --log-format json plan``) and per command (``syncer plan --log-format json``);
+    # the per-command default is SUPPRESS so that it never hides the global one.
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default=default,
+        help="log events on stderr as json or text, one per line "
+        f"(default: ${logs.ENV_VARIABLE}, else text)",
     )
 
 
@@ -95,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"syncer {__version__}")
+    _log_format(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _command(sub, "validate", "schema and meaning checks of flows and environments")
@@ -260,11 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output(p)
 
+    p = _command(sub, "test", "run care-flow test cases offline (Awell's validation.yaml format)")
+    _flows(p)
+    p.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASES",
+        help="test files, flow folders or case titles (default: every flows/<key>/tests/*.yaml)",
+    )
+    _output(p)
+
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
     p.add_argument("path", metavar="PATH", help="the export folder")
     p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
+    )
+    p.add_argument(
+        "--without-tests",
+        action="store_true",
+        help="leave the export's validation.yaml behind (default: into flows/<key>/tests/)",
     )
 
     p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
@@ -284,11 +317,70 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, metavar="FILE")
     serve.add_argument("--keys", metavar="FILE", help="YAML list of {name, key, scopes}")
 
+    _serve(sub)
+
     p = _command(sub, "demo", "run the end-to-end story on local tenants (used by make demo)")
     p.add_argument(
         "--workdir", metavar="DIR", help="where to put the scratch repository and tenants"
     )
+    p.add_argument(
+        "--serve",
+        type=int,
+        nargs="?",
+        const=8080,
+        metavar="PORT",
+        help="then keep the tenants up and run `syncer serve` on 127.0.0.1:PORT (default 8080) "
+        "until Ctrl-C, to look at the status page",
+    )
     return parser
+
+
+def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub, "serve", "the reconciler as a service: schedule, webhook, status page, metrics"
+    )
+    _envs(p)
+    p.add_argument(
+        "--ref", metavar="GITREF", help="reconcile this Git ref, not the work tree (see --fetch)"
+    )
+    p.add_argument(
+        "--every", type=float, default=300.0, metavar="SECONDS", help="run every SECONDS (300)"
+    )
+    p.add_argument(
+        "--jitter",
+        type=float,
+        metavar="SECONDS",
+        help="wait up to this much longer, at random, between runs (default: a tenth of --every)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; any other needs $SYNCER_STATUS_TOKEN)",
+    )
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (8080; 0 picks one)")
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        help="the run history, SQLite (default: $SYNCER_DB, else ~/.local/state/syncer/serve.db)",
+    )
+    p.add_argument(
+        "--fetch",
+        metavar="REMOTE",
+        help="git fetch REMOTE before every run and reconcile REMOTE/BRANCH (unless --ref)",
+    )
+    p.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="the branch a webhook push must name to trigger a run (default: from --ref, else "
+        "the checked-out branch)",
+    )
+    p.add_argument(
+        "--keep-days",
+        type=float,
+        default=400.0,
+        metavar="DAYS",
+        help="how long the run history keeps a run (400 days)",
+    )
 
 
 # The commands, in the order ``syncer --help`` lists them: name -> its module's ``run``.
@@ -304,9 +396,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "publish": publish.run,
     "ids": ids.run,
     "bootstrap": bootstrap.run,
+    "test": test.run,
     "import-awell": import_awell.run,
     "export-awell": export_awell.run,
     "tenant": tenant.run,
+    "serve": serve.run,
     "demo": demo.run,
 }
 
@@ -320,7 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else 1
         return 1 if code == 2 else code
     try:
-        return COMMANDS[args.command](args)
+        logs.configure(args.log_format, verbose=args.command == "serve")
+        with logs.run_context(secrets.token_hex(6)):  # every event of this command carries it
+            return COMMANDS[args.command](args)
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

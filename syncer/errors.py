@@ -39,7 +39,7 @@ EXIT_CODES: dict[int, str] = {
     "no traceback)",
     EXIT_CHANGES: "`plan`/`report` found changes to apply",
     EXIT_ATTENTION: "drift, conflict, unmanaged or orphaned flows need a person (wins over 2); "
-    "`preflight` blocked; `publish` refused",
+    "`preflight` blocked; `publish` refused; a `test` case fails",
     EXIT_BUG: "unexpected internal error (traceback, please file a bug)",
     EXIT_INTERRUPTED: "interrupted",
 }

@@ -83,6 +83,16 @@ def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
             yield TreeFile(str(item.path), item.hexsha, item.data_stream.read())
 
 
+def paths_at(repo: git.Repo, ref: str, folder: str) -> list[str]:
+    """The paths of every file under ``folder`` at ``ref`` (one ``git ls-tree``; no file is read)."""
+    commit = resolve(repo, ref)
+    try:
+        listed = repo.git.ls_tree("-r", "--name-only", commit, "--", folder)
+    except GitCommandError as exc:
+        raise GitError(f"cannot list {folder} at `{ref}`: {exc.stderr.strip() or exc}") from None
+    return [line for line in listed.splitlines() if line]
+
+
 def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:
     try:
         blob = repo.commit(ref).tree / path
@@ -258,3 +268,14 @@ def _restore(repo: git.Repo, root: Path, rel: str) -> None:
         path.unlink(missing_ok=True)
     else:
         path.write_bytes(data)
+
+
+def fetch(repo: git.Repo, remote: str) -> None:
+    """``git fetch REMOTE`` (``syncer serve --fetch``): moves remote-tracking refs, never the work tree."""
+    try:
+        repo.git.fetch(remote, "--prune")
+    except GitCommandError as exc:
+        raise GitError(
+            f"git fetch from `{remote}` failed: {exc.stderr.strip() or exc}. Check the remote's URL "
+            "and credentials; the run reconciles nothing until the fetch works."
+        ) from None

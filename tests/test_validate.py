@@ -689,9 +689,14 @@ def test_the_real_awell_export_imports_into_a_valid_flow(
     assert main(["import-awell", str(REAL_EXPORT), "--repo", str(tmp_path)]) == 0
     capsys.readouterr()
     result = validate.check_repository(tmp_path)
-    assert result.problems == [] and result.flows == 1
-    # Awell's own export names a dynamic variable that is not in it: a warning, not an error.
-    assert result.warnings and all("yR6_LtzzDUEu" in w.message for w in result.warnings)
+    assert result.problems == [] and result.flows == 1 and result.tests == 1
+    # Awell's own export names a dynamic variable that is not in it: a warning, not an error; and its
+    # validation.yaml (brought along into tests/) a checklist the flow does not have: a warning too.
+    flow_warnings = [w for w in result.warnings if w.path.endswith("flow.yaml")]
+    assert flow_warnings and all("yR6_LtzzDUEu" in w.message for w in flow_warnings)
+    assert [w.message for w in result.warnings if w not in flow_warnings] == [
+        "the flow has no checklist action titled `checky cheese`; this entry is never used."
+    ]
 
 
 # --- environments --------------------------------------------------------------------------------------

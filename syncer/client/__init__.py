@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from syncer import __version__, errors, model
+from syncer.report import logs
 
 from .tenant_api import (
     Call,
@@ -288,6 +289,7 @@ class TenantClient:
         with self._lock:
             self.stats.bytes_received += response.num_bytes_downloaded
             self.stats.not_modified += response.status_code == 304
+            self.stats.by_status[response.status_code] += 1
         return response
 
     def _wait(self, call: Call, attempt: int, response: httpx.Response | None, why: str) -> None:
@@ -424,13 +426,18 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
-    """A client for ``environment``, its API key read from the variable the environment names."""
+def client_for(environment: model.Environment, **kw: Any) -> Tenant:
+    """A client for ``environment``, its API key read from the variable the environment names.
+
+    The one place that picks the implementation of ``Tenant`` (today the reference tenant API)."""
     key = os.environ.get(environment.api_key_env, "")
     if not key.strip():
         raise errors.ConfigError(
             f"environment {environment.name}: the API key variable ${environment.api_key_env} is "
             f"not set or empty; set it to the tenant API key of {environment.name} ({environment.url})"
         )
+    logs.register_secret(key)  # never in a log line, whatever logger or exception carries it
+    for variable in environment.secrets.values():
+        logs.register_secret(os.environ.get(variable))
     kw.setdefault("api_key_env", environment.api_key_env)
     return TenantClient(environment.name, environment.url, key.strip(), **kw)

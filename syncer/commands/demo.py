@@ -190,10 +190,28 @@ def run(args: argparse.Namespace) -> int:
         story.syncer("apply", "--yes")
         report = workdir / "report.md"
         story.syncer("report", "--output", "markdown", "--out", str(report))
+        if args.serve is not None:
+            return _serve(story, args.serve)
     story.say(
         "Done",
         f"Git repository: {story.repo}\nTenant databases: {workdir / 'tenants'}\n"
         f"Pull-request report: {report}\nNext: `syncer backport --env production-eu --flow "
-        f"{HOTFIX_FLOW} --repo {story.repo}` turns the hotfix into a reviewed change.",
+        f"{HOTFIX_FLOW} --repo {story.repo}` turns the hotfix into a reviewed change.\n"
+        "Status page: the demo's tenants stopped with it; `make demo-serve` runs the story again "
+        "and keeps them and `syncer serve` running, with the page at http://127.0.0.1:8080/ "
+        "(Ctrl-C stops them).",
     )
     return 0
+
+
+def _serve(story: Story, port: int) -> int:
+    """`demo --serve`: the tenants stay up and `syncer serve` shows them until Ctrl-C."""
+    from ..serve import serve, settings_for
+
+    story.say(
+        "10. syncer serve",
+        f"Status page: http://127.0.0.1:{port}/ (the drift in production-eu is in its banner; "
+        f"metrics at /metrics). Ctrl-C stops the service and the tenants.",
+    )
+    db = story.workdir / "serve.db"
+    return serve(settings_for(story.repo, (), None, 60.0, None, db, "demo-ci", port=port))

@@ -28,6 +28,10 @@ from ..plan import exit_code
 from ..planner import add_base_changes, plan_environments
 from ..report import render_json, render_markdown, render_text
 from ..report.annotations import plan_annotations, render, step_outputs
+from ..testcases import Review
+from ..testcases.files import review
+from ..testcases.markdown import TESTS_MARKER, review_markdown
+from ..testcases.render import review_text
 from ..workspace import Workspace
 from ._common import emit, say, workspace
 
@@ -66,17 +70,21 @@ def run(args: argparse.Namespace) -> int:
 def report(asked: _Asked) -> int:
     ws = workspace(asked.repo, asked.ref)
     plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
+    tests = None
     if asked.base:
-        add_base_changes(plans, ws, Workspace(ws.root, asked.base))
+        base = Workspace(ws.root, asked.base)
+        add_base_changes(plans, ws, base)
+        tests = review(ws, base, asked.base)
     github = asked.output == "github"
-    text = _render(plans, asked.output, ws)
+    text = _render(plans, asked.output, ws, tests)
     if asked.out:  # in GitHub, the file is the Markdown a person reads (the log has the rest)
-        Path(asked.out).write_text(render_markdown(plans) if github else text, "utf-8")
+        Path(asked.out).write_text(_markdown(plans, tests) if github else text, "utf-8")
     posted = []
     if asked.github_pr is not None or asked.github_status:
         with GitHub.from_env() as hub:
             if asked.github_pr is not None:
-                posted = post_comments(hub, plans, asked.github_pr)
+                extra = [("test cases", TESTS_MARKER, review_markdown(tests))] if tests else []
+                posted = post_comments(hub, plans, asked.github_pr, extra=extra)
                 for p in posted:
                     emit(
                         f"{p.environment}: comment {p.comment_id} {p.action} on pull request #{asked.github_pr}"
@@ -84,19 +92,25 @@ def report(asked: _Asked) -> int:
             if asked.github_status:
                 set_statuses(hub, plans, asked.github_status, posted, notify=say)
     elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output in ("markdown", "github"):
-        append_step_summary(render_markdown(plans))
+        append_step_summary(_markdown(plans, tests))
     if github:
         write_outputs({**step_outputs(plans), "report-path": asked.out or ""})
     emit(text)
     return exit_code(plans) if asked.detailed_exitcode else EXIT_OK
 
 
-def _render(plans: list[EnvironmentPlan], output: str, ws: Workspace) -> str:
+def _render(plans: list[EnvironmentPlan], output: str, ws: Workspace, tests: Review | None) -> str:
+    """The report; with ``--base``, the test cases that changed outcome follow (not in JSON, whose
+    shape is the plan schema's: `syncer test --output json` gives the cases)."""
     if output == "json":
         return render_json(plans)
     if output == "text":
-        return render_text(plans)
+        return render_text(plans) + ("\n" + review_text(tests) if tests else "")
     if output == "github":
-        lines = render_text(plans).splitlines()
+        lines = render_text(plans).splitlines() + (review_text(tests).splitlines() if tests else [])
         return render(plan_annotations(plans, FlowLocator(ws)), lines, "see the job summary")
-    return render_markdown(plans)
+    return _markdown(plans, tests)
+
+
+def _markdown(plans: list[EnvironmentPlan], tests: Review | None) -> str:
+    return render_markdown(plans) + ("\n" + review_markdown(tests) if tests else "")

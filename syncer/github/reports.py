@@ -33,16 +33,23 @@ class Posted:
 
 
 def post_comments(
-    hub: GitHub, plans: Sequence[EnvironmentPlan], pr: int, env: Env | None = None
+    hub: GitHub,
+    plans: Sequence[EnvironmentPlan],
+    pr: int,
+    env: Env | None = None,
+    extra: Sequence[tuple[str, str, str]] = (),
 ) -> list[Posted]:
-    """Post or update one comment per environment; each also goes to the job summary."""
+    """Post or update one comment per environment, then each of ``extra`` (what, marker, body: the
+    test cases' comment); each also goes to the job summary."""
     server = (os.environ if env is None else env).get("GITHUB_SERVER_URL", "")
+    comments = [
+        (plan.environment, report_marker(plan.environment), render_environment_markdown(plan))
+        for plan in plans
+    ]
     posted = []
-    for plan in plans:
-        body = render_environment_markdown(plan)
-        action, comment_id = hub.upsert_comment(pr, report_marker(plan.environment), body)
-        url = hub.comment_url(pr, comment_id, server)
-        posted.append(Posted(plan.environment, action, comment_id, url))
+    for what, marker, body in [*comments, *extra]:
+        action, comment_id = hub.upsert_comment(pr, marker, body)
+        posted.append(Posted(what, action, comment_id, hub.comment_url(pr, comment_id, server)))
         append_step_summary(body, env)
     return posted
 

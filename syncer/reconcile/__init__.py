@@ -8,14 +8,16 @@ what was written and, when nothing could be, why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan
-from ..client import client_for
+from ..client import ClientStats, Tenant, client_for
 from ..model import Environment, EnvironmentPlan
-from ..planner import for_each_environment, plan_environment
+from ..planner import for_each_environment, gather
 from ..workspace import Workspace
 from .guards import may_write
 
@@ -29,6 +31,10 @@ class EnvironmentRun:
     plan: EnvironmentPlan
     result: ApplyResult
     held: str = ""
+    summaries: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the tenant's list, as planned on
+    requests: Counter[int] = field(default_factory=Counter)  # the HTTP status of every answer
 
 
 @dataclass
@@ -47,19 +53,36 @@ class ReconcileRun:
 
 
 def reconcile_once(
-    ws: Workspace, envs: Sequence[Environment], actor: str, at: datetime | None = None
+    ws: Workspace,
+    envs: Sequence[Environment],
+    actor: str,
+    at: datetime | None = None,
+    *,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ReconcileRun:
-    """Plan every environment of ``envs`` and apply what its guards allow (at ``at``, default now)."""
+    """Plan every environment of ``envs`` and apply what its guards allow (at ``at``, default now).
+
+    ``should_stop`` (``syncer serve`` on SIGTERM) is asked before each write: once it says yes, the
+    write in flight finishes and no other starts.
+    """
     ws.flows  # validate the whole Git state before the first write  # noqa: B018
     moment = at or datetime.now(UTC)
 
     def one(env: Environment) -> EnvironmentRun:
         with client_for(env) as tenant:
-            plan = plan_environment(ws, env, tenant)
+            live = gather(ws, env, tenant)
             allowed, why = may_write(ws, env, moment)
-            if not allowed:
-                held = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
-                return EnvironmentRun(plan, held, why)
-            return EnvironmentRun(plan, apply_plan(plan, env, tenant, ApplyOptions(actor=actor)))
+            if allowed:
+                options = ApplyOptions(actor=actor)
+                result = apply_plan(live.plan, env, tenant, options, should_stop=should_stop)
+            else:
+                result = ApplyResult(env.name, [FlowResult("*", "skipped", f"no writes: {why}")])
+            return EnvironmentRun(live.plan, result, why, live.summaries, _answers(tenant))
 
     return ReconcileRun(for_each_environment(envs, one))
+
+
+def _answers(tenant: Tenant) -> Counter[int]:
+    """The HTTP status of every answer, where the tenant's client counts them (``TenantClient``)."""
+    stats = getattr(tenant, "stats", None)
+    return Counter(stats.by_status) if isinstance(stats, ClientStats) else Counter()

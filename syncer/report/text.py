@@ -43,6 +43,11 @@ def render_text(
     return "\n".join(lines).rstrip() + "\n" if lines else "No environments were planned.\n"
 
 
+def render_flow_text(flow: FlowPlan, environment: str) -> list[str]:
+    """One flow's verdict in words, plain lines (the status page shows them)."""
+    return [line.strip() for line in _text_flow(flow, environment, Style(markdown=False), False)]
+
+
 def _text_environment(plan: EnvironmentPlan, s: Style, overwriting: str | None) -> list[str]:
     counts = plan.summary()
     commit = f" (git {flatten(plan.git_commit[:12])})" if plan.git_commit else ""
