@@ -24,8 +24,7 @@ from typing import Any
 
 import pytest
 
-from syncer import cli, yamlio
-from tests.actions_runner import JobResult, Runner, copy_working_tree, load_yaml
+from tests.actions_runner import JobResult, Runner, copy_working_tree
 from tests.fakegithub import FakeGitHub
 
 from .conftest import BP, EU, KNEE, retitle
@@ -61,19 +60,6 @@ def python_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
     (folder / "python").symlink_to(base)
     return folder
-
-
-def _workflow(name: str, tmp_path: Path) -> Path:
-    """An example workflow; until `syncer test` exists (issue #19) its step is left out here."""
-    path = EXAMPLES / name
-    if "test" in cli.COMMANDS:
-        return path
-    data = load_yaml(path)
-    for job in data["jobs"].values():
-        job["steps"] = [s for s in job["steps"] if (s.get("with") or {}).get("command") != "test"]
-    copy = tmp_path / name
-    copy.write_text(yamlio.dump_with_ruamel(data), "utf-8")
-    return copy
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -207,7 +193,7 @@ def _pull_request_run(
         f"refs/pull/{pull['number']}/merge",
         _read_keys(world),
     )
-    return pull, _by_job(runner.run(_workflow("pull-request.yml", tmp_path)))
+    return pull, _by_job(runner.run(EXAMPLES / "pull-request.yml"))
 
 
 @pytest.fixture
@@ -230,8 +216,14 @@ def test_a_pull_request_with_a_change(
 
     for name, job in jobs.items():
         assert job.result == "success", f"{name}:\n{job.log()}"  # the green check
-    bodies = github.comment_bodies(pull["number"])
-    assert len(bodies) == 3  # one comment per environment
+    assert [s.name for s in jobs["validate"].steps if s.outcome == "success"][-2:] == [
+        "syncer validate",
+        "syncer test",
+    ]
+    comments = github.comment_bodies(pull["number"])
+    bodies = [b for b in comments if b.startswith("<!-- syncer-report:env=")]
+    assert len(bodies) == 3  # one comment per environment, and one for the test cases
+    assert len(comments) == 4 and any("test cases" in b.lower() for b in comments)
     assert all("Enrolment call" in body for body in bodies)
     assert {b.splitlines()[0] for b in bodies} == {
         f"<!-- syncer-report:env={env} -->" for env in (EU, "production-us", UK)
@@ -257,7 +249,7 @@ def test_a_pull_request_with_a_change(
     assert '"production-eu"' in outputs["summary"] and outputs["exit-code"] == "0"
     assert Path(outputs["report-path"]).name == "syncer-report.md"
     assert "syncer-report:env=production-eu" in report.summary  # the job summary
-    everything = "".join(bodies) + "".join(j.log() + j.summary for j in jobs.values())
+    everything = "".join(comments) + "".join(j.log() + j.summary for j in jobs.values())
     assert CANARY not in everything and ENV_CANARY not in everything
     assert world.keys[EU]["reader"] not in everything and TOKEN not in everything
 
@@ -294,7 +286,7 @@ def test_a_pull_request_from_a_fork_is_validated_but_not_reported(
     runner = _runner(
         world, github, paths, "pull_request", event, pull["merge"], "refs/pull/1/merge", {}
     )
-    jobs = _by_job(runner.run(_workflow("pull-request.yml", tmp_path)))
+    jobs = _by_job(runner.run(EXAMPLES / "pull-request.yml"))
     assert jobs["validate"].result == "success", jobs["validate"].log()
     assert jobs["report"].result == "skipped"
     assert (
