@@ -140,6 +140,8 @@ def test_drift_is_flagged_and_never_overwritten(world: Landscape) -> None:
     )
     assert result.code == 0, result.err
     assert "dr.jansen" in result.err
+    assert "syncer overwrites it now, as --overwrite-drift asks" in result.out
+    assert "will not overwrite" not in result.out  # it said so right before overwriting
     assert (
         first_step_title(world.live("production-eu", BP)["definition"])
         != "HOTFIX: call the patient first"
