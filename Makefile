@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Exit code 5 (no tests collected) is a failure here on purpose: make test must run tests.
+# .ci/install-openssh (idempotent) provides ssh-keygen for the signed-commit tests.
 test: $(STAMP)
+	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" --dist loadfile
 
 test-all: $(STAMP)
+	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 WORKFLOWS := $(wildcard examples/github/*.yml)

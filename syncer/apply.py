@@ -22,6 +22,7 @@ from typing import Any
 from .client import Tenant
 from .errors import (
     EXIT_ATTENTION,
+    EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
     PreconditionFailed,
@@ -30,7 +31,16 @@ from .errors import (
     TenantUnreachable,
     UsageError,
 )
-from .model import NEEDS_PERSON, Environment, EnvironmentPlan, FlowPlan, Status
+from .model import (
+    ANN_UNCOMMITTED,
+    ANN_WINDOW_OVERRIDE,
+    NEEDS_PERSON,
+    Environment,
+    EnvironmentPlan,
+    FlowPlan,
+    HoldKind,
+    Status,
+)
 from .plan import annotations_after, annotations_stale, classify, write_body
 from .planner import secret_available
 from .report import logs
@@ -65,6 +75,7 @@ class ApplyOptions:
     overwrite: str | None = None  # the one flow key whose drift/conflict may be overwritten
     actor: str = "syncer"
     only: frozenset[str] | None = None  # a saved plan: apply exactly these flows
+    window_override: str = ""  # apply --override-window REASON: why a closed window was lifted
 
 
 def now() -> str:
@@ -127,7 +138,9 @@ def apply_plan(
             result.results.append(_logged(env, flow, "skipped", _STOPPING))
             continue
         try:
-            outcome = _write(flow, env, client, options, plan.git_commit, intent)
+            outcome = _write(
+                flow, env, client, options, plan.git_commit, intent, uncommitted=plan.uncommitted
+            )
         except TenantUnreachable as exc:
             result.results.append(_logged(env, flow, "failed", str(exc)))
             break  # the tenant is gone: stop here; every flow written so far is complete
@@ -137,6 +150,19 @@ def apply_plan(
         if progress:
             progress(f"{env.name}: {flow.key} {outcome.action}")
     return result
+
+
+def _notes(options: ApplyOptions, uncommitted: Sequence[str]) -> dict[str, str]:
+    """What this write records beyond the last-applied state: uncommitted files written
+    (``--allow-dirty``) and who lifted a closed window and why (``--override-window``)."""
+    notes = {}
+    if uncommitted:
+        more = f" (+{len(uncommitted) - 20} more)" if len(uncommitted) > 20 else ""
+        notes[ANN_UNCOMMITTED] = ", ".join(uncommitted[:20]) + more
+    if options.window_override:
+        reason = " ".join(options.window_override.split())[:300]
+        notes[ANN_WINDOW_OVERRIDE] = f"{options.actor}: {reason}"
+    return notes
 
 
 _STOPPING = "not written: syncer is shutting down; the next run writes it"
@@ -168,12 +194,18 @@ def _write(
     commit: str,
     intent: str,
     retried: bool = False,
+    uncommitted: Sequence[str] = (),
 ) -> FlowResult:
     create = intent == "create"
     revision = 1 if create else int(flow.live_revision or 0) + 1
     body = write_body(flow, env, os.environ.get)
     annotations = annotations_after(
-        flow, git_commit=commit, actor=options.actor, now=now(), revision=revision
+        flow,
+        git_commit=commit,
+        actor=options.actor,
+        now=now(),
+        revision=revision,
+        notes=_notes(options, uncommitted),
     )
     try:
         response = client.put_flow(
@@ -187,7 +219,7 @@ def _write(
     except PreconditionFailed:
         if retried:
             return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
-        return _reclassify(flow, env, client, options, commit)
+        return _reclassify(flow, env, client, options, commit, uncommitted)
     action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
     detail = ""
     if flow.status in (Status.DRIFT, Status.CONFLICT):
@@ -197,7 +229,12 @@ def _write(
 
 
 def _reclassify(
-    flow: FlowPlan, env: Environment, client: Tenant, options: ApplyOptions, commit: str
+    flow: FlowPlan,
+    env: Environment,
+    client: Tenant,
+    options: ApplyOptions,
+    commit: str,
+    uncommitted: Sequence[str],
 ) -> FlowResult:
     """Someone wrote between plan and apply: read again and judge again; never overwrite."""
     live = client.get_flow(flow.definition_id)
@@ -205,7 +242,9 @@ def _reclassify(
     fresh = classify(flow.key, flow.desired, live, env, secret_available)
     intent = _intent(fresh, ApplyOptions(adopt=options.adopt, actor=options.actor))
     if fresh.status in (Status.CREATE, Status.UPDATE) and intent:
-        return _write(fresh, env, client, options, commit, intent, retried=True)
+        return _write(
+            fresh, env, client, options, commit, intent, retried=True, uncommitted=uncommitted
+        )
     return FlowResult(
         flow.key,
         "refused",
@@ -238,8 +277,10 @@ def outcome_lines(results: Sequence[ApplyResult]) -> list[str]:
 
 
 def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) -> int:
-    """1 when a write failed; 3 when a flow still needs a person (or a write was refused); else 0."""
-    if any(r.failed for r in results):
+    """SPEC 7 for apply and reconcile: 1 when ``verify`` refused a commit or a write failed; 3 when
+    a flow still needs a person (or a write was refused); 2 when a window deferred writes; else 0."""
+    refused_commit = any(p.hold is not None and p.hold.kind is HoldKind.VERIFY for p in plans)
+    if refused_commit or any(r.failed for r in results):
         return EXIT_ERROR
     written = {(r.environment, i.key) for r in results for i in r.results if i.action in WRITTEN}
     waiting = [
@@ -249,7 +290,10 @@ def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) 
         if f.status in NEEDS_PERSON and (p.environment, f.key) not in written
     ]
     refused = any(i.action == "refused" for r in results for i in r.results)
-    return EXIT_ATTENTION if waiting or refused else EXIT_OK
+    if waiting or refused:
+        return EXIT_ATTENTION
+    deferred = any(p.hold is not None and p.hold.pending for p in plans)
+    return EXIT_CHANGES if deferred else EXIT_OK
 
 
 # -- saved plans --------------------------------------------------------------------------------------

@@ -83,6 +83,15 @@ def _flows(parser: argparse.ArgumentParser, help_text: str | None = None) -> Non
     )
 
 
+def _allow_dirty(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="write uncommitted changes of flows/ and environments/ (recorded in the annotations; "
+        "never with verify)",
+    )
+
+
 def _output(
     parser: argparse.ArgumentParser, choices: Sequence[str] = OUTPUTS, default: str = "text"
 ) -> None:
@@ -137,13 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base", metavar="BRANCH", help="the pull request's base (default: the current branch)"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite flow files that have uncommitted changes (refused otherwise)",
+    )
     _output(p)
 
     p = _command(sub, "plan", "the three-way plan per target environment (read-only)")
     _envs(p)
     _flows(p)
     p.add_argument(
-        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+        "--ref",
+        metavar="GITREF",
+        help="plan this Git ref (e.g. a pull request's head); tenant URLs and API key variables "
+        "still come from the checkout, the trusted side",
     )
     p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for a later apply")
     _output(p, WITH_GITHUB)
@@ -161,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="overwrite a drifted or conflicting flow (needs exactly one --flow)",
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _allow_dirty(p)
+    p.add_argument(
+        "--override-window",
+        metavar="REASON",
+        help="write although a sync window holds writes; REASON and who are recorded in the "
+        "annotations (verify is never overridden)",
+    )
     p.add_argument("planfile", nargs="?", metavar="PLANFILE", help="apply exactly this saved plan")
     _output(p)
 
@@ -178,15 +202,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open or update one backport pull request per drifted flow",
     )
+    _allow_dirty(p)
     p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     _output(p)
 
     p = _command(sub, "report", "the change and drift report for a pull request")
     _envs(p)
     _flows(p)
-    p.add_argument("--base", metavar="REF", help="also describe what changed in Git since REF")
     p.add_argument(
-        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+        "--base",
+        metavar="REF",
+        help="the trusted base (e.g. origin/main): describe what changed since REF, and take "
+        "tenant URLs and API key variables from REF, never from the reviewed change",
+    )
+    p.add_argument(
+        "--ref",
+        metavar="GITREF",
+        help="report this Git ref, not the work tree (without --base, tenant URLs and API key "
+        "variables come from the checkout)",
     )
     p.add_argument(
         "--github-pr",

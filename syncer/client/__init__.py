@@ -76,6 +76,12 @@ class TenantClient:
                 f"environment {environment}: url {base_url!r} is not an http(s) URL; fix `url` "
                 f"in environments/{environment}.yaml"
             )
+        if model.plain_http_to_remote(base_url):
+            raise errors.ConfigError(
+                f"environment {environment}: `url` is plain http:// to a host that is not loopback, "
+                "and the API key is never sent in clear text. Use the tenant's https:// URL in "
+                f"environments/{environment}.yaml."
+            )
         self.environment = environment
         self.base_url = base_url.rstrip("/")
         self.retries = max(0, retries)

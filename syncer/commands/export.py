@@ -1,4 +1,8 @@
-"""`syncer export`: Sandbox working versions -> canonical YAML under flows/, optionally committed."""
+"""`syncer export`: Sandbox working versions -> canonical YAML under flows/, optionally committed.
+
+Refuses to overwrite a flow file with uncommitted changes (`--force` overwrites it); `--commit` commits
+only the files the export wrote.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class _Asked:
     open_pr: bool
     remote: str
     base: str | None
+    force: bool = False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             args.open_pr,
             args.remote,
             args.base,
+            args.force,
         )
     )
 
@@ -65,6 +71,7 @@ def export_flows(asked: _Asked) -> int:
             branch=asked.branch,
             commit=asked.commit,
             message=asked.message,
+            force=asked.force,
         )
     _print(name, result, asked.commit)
     if asked.push or asked.open_pr:

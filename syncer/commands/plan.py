@@ -1,5 +1,8 @@
 """`syncer plan`: the three-way plan per target environment. Read-only.
 
+With `--ref` (a pull request's head, say) the tenants are called at the URLs, and with the API key
+variables, of the checkout: the trusted side, never the reviewed ref (`planner.plan_reviewed`).
+
 ``--output github`` prints GitHub annotations on the lines of the flows concerned (and the plan as text)
 and writes the step outputs ``changes``, ``needs-person`` and ``summary``.
 """
@@ -11,7 +14,7 @@ import argparse
 from ..github.actions import FlowLocator, write_outputs
 from ..model import Role
 from ..plan import exit_code
-from ..planner import plan_environments
+from ..planner import plan_environments, plan_reviewed
 from ..report import render_text
 from ..report.annotations import plan_annotations, step_outputs
 from ..report.annotations import render as render_github
@@ -31,7 +34,11 @@ def plan(
     output: str,
 ) -> int:
     ws = workspace(repo, ref)
-    plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    if ref:
+        trusted = workspace(repo)
+        plans = plan_reviewed(ws, trusted, env_names, flow_keys, trusted_label="the checkout")
+    else:
+        plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
     if out:
         write_json(out, [p.to_json() for p in plans])
     if output == "github":

@@ -2,7 +2,9 @@
 
 The report is the plan of every target environment rendered for people. ``--base REF`` adds, per
 environment, what changed in Git between REF and the reviewed state (so a PR shows its own change even
-when the tenants are already ahead or behind). ``--github-pr N`` posts one comment per environment and
+when the tenants are already ahead or behind), and makes REF the trusted side: every tenant is called at
+the URL, and with the API key variable, that REF's environment files give (without ``--base``, with
+``--ref``: the checkout's). A URL the change edits is reported, never called. ``--github-pr N`` posts one comment per environment and
 updates it in place on the next run; ``--github-status SHA`` sets one commit status per environment on
 SHA; ``--output github`` prints annotations for the changed lines and writes the step outputs
 (``changes``, ``needs-person``, ``summary``, ``report-path``). ``GITHUB_STEP_SUMMARY``, when set, gets
@@ -25,7 +27,7 @@ from ..github.actions import FlowLocator, write_outputs
 from ..github.reports import post_comments, set_statuses
 from ..model import EnvironmentPlan, Role
 from ..plan import exit_code
-from ..planner import add_base_changes, plan_environments
+from ..planner import add_base_changes, plan_environments, plan_reviewed
 from ..report import render_json, render_markdown, render_text
 from ..report.annotations import plan_annotations, render, step_outputs
 from ..testcases import Review
@@ -69,10 +71,15 @@ def run(args: argparse.Namespace) -> int:
 
 def report(asked: _Asked) -> int:
     ws = workspace(asked.repo, asked.ref)
-    plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
+    base = Workspace(ws.root, asked.base) if asked.base else None
+    trusted = base or (workspace(asked.repo) if asked.ref else None)
+    if trusted is not None:
+        label = f"`{asked.base}`" if asked.base else "the checkout"
+        plans = plan_reviewed(ws, trusted, asked.env_names, asked.flow_keys, trusted_label=label)
+    else:
+        plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
     tests = None
-    if asked.base:
-        base = Workspace(ws.root, asked.base)
+    if base is not None and asked.base:
         add_base_changes(plans, ws, base)
         tests = review(ws, base, asked.base)
     github = asked.output == "github"

@@ -84,13 +84,16 @@ def needs_person(plans: Sequence[EnvironmentPlan]) -> bool:
 
 
 def has_changes(plans: Sequence[EnvironmentPlan]) -> bool:
-    """Whether apply would write a flow (create or update)."""
-    return any(flow.status in WRITES for plan in plans for flow in plan.flows)
+    """Whether apply would write a flow (create or update), an environment's trust settings change,
+    or a new environment was not contacted (a hold)."""
+    writes = any(flow.status in WRITES for plan in plans for flow in plan.flows)
+    return writes or any(plan.environment_changes or plan.hold is not None for plan in plans)
 
 
 def exit_code(plans: Sequence[EnvironmentPlan]) -> int:
-    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written, else 0
-    (an untracked flow, only in the tenant, is news, not work)."""
+    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written (or an
+    environment's trust settings change, or a new environment was not contacted), else 0 (an
+    untracked flow, only in the tenant, is news, not work)."""
     if needs_person(plans):
         return EXIT_ATTENTION
     if has_changes(plans):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ..model import EnvironmentPlan, FlowPlan, Status
+from ..model import EnvironmentPlan, FlowPlan, HoldKind, Status
 from .details import Lookup
 from .safe_text import Style, flatten
 from .words import (
     CONCEALED,
+    HOLD_TITLES,
     LISTED,
     ORDER,
+    SETTINGS_TITLE,
     RenderOptions,
     change_sections,
     concealed_refs,
@@ -18,6 +20,7 @@ from .words import (
     is_breaking,
     ordered,
     raw_text,
+    uncommitted_note,
     who_edited,
 )
 
@@ -56,6 +59,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style, overwriting: str | None) 
         "  " + " · ".join(f"{status.value} {counts[status.value]}" for status in ORDER),
     ]
     lines += [f"  {s.paint('error:', 'red')} {flatten(e, 500)}" for e in plan.errors]
+    lines += _environment_notes(plan, s)
     flows = ordered(plan.flows)
     for flow in flows:
         if flow.status not in LISTED:
@@ -68,6 +72,26 @@ def _text_environment(plan: EnvironmentPlan, s: Style, overwriting: str | None) 
     if in_sync:
         lines += ["", s.paint(f"  in sync: {', '.join(in_sync)}", "dim")]
     return [*lines, ""]
+
+
+def _environment_notes(plan: EnvironmentPlan, s: Style) -> list[str]:
+    """Why writes are held, the trust settings the reviewed change edits, uncommitted files read."""
+    lines = []
+    if plan.hold is not None:
+        colour = "yellow" if plan.hold.kind is HoldKind.WINDOW else "red"
+        title = s.paint(HOLD_TITLES[plan.hold.kind] + ":", colour)
+        lines.append(f"  {title} {s.ours(plan.hold.message, 800)}")
+    if plan.environment_changes:
+        lines.append(f"  {s.paint(SETTINGS_TITLE + ':', 'yellow')}")
+        lines += [
+            f"    {flatten(c.field)}: base {flatten(c.base, 200)} -> this change "
+            f"{flatten(c.head, 200)} ({flatten(c.note, 300)})"
+            for c in plan.environment_changes
+        ]
+    note = uncommitted_note(plan)
+    if note:
+        lines.append(f"  {s.paint('uncommitted:', 'yellow')} {flatten(note, 800)}")
+    return lines
 
 
 def _text_flow(flow: FlowPlan, environment: str, s: Style, overwriting: bool) -> list[str]:

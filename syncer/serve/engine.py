@@ -22,9 +22,8 @@ from typing import Any
 
 from ..apply import ApplyResult
 from ..errors import SyncError, TenantError
-from ..model import NEEDS_PERSON, Environment, EnvironmentPlan, Role, Window
+from ..model import NEEDS_PERSON, Environment, EnvironmentPlan, HoldKind, Role, Window
 from ..reconcile import reconcile_once
-from ..reconcile.windows import writes_allowed
 from ..report import logs
 from ..workspace import Workspace
 
@@ -142,10 +141,10 @@ def _environment(
         done.summaries,
         done.requests,
     )
-    if done.held:
-        window_open, window_why = writes_allowed(env.windows, moment)  # the guard's own instant
-        run.window_deferred, run.verify_refused = not window_open, window_open
-        run.window_reason = window_why
+    if done.hold is not None:  # the guard says which held the writes: a window or verify
+        deferred = done.hold.kind is HoldKind.WINDOW
+        run.window_deferred, run.verify_refused = deferred, not deferred
+        run.window_reason = done.hold.window if deferred else ""
         run.result, run.detail = (DEFERRED if run.window_deferred else REFUSED), done.held
         name = "window.deferred" if run.window_deferred else "verify.refused"
         logs.event(log, name, done.held, level=logging.WARNING, environment=env.name)

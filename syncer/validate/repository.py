@@ -271,16 +271,6 @@ def _cross_check(
         _check_value_entry(doc, path, ref, refs, result)
     for ref in _mapping(data.get("secrets")):
         _check_secret_entry(doc, str(ref), refs, result)
-    verify = _mapping(data.get("verify"))
-    signers = str(verify.get("allowed_signers", ""))
-    if verify.get("signed_commits") is True and signers and not _repository_file(root, signers):
-        message = f"`{signers}` is not a file in the repository."
-        hint = "Commit the allowed-signers file (git SSH format) at that path."
-        result.problems.append(doc.problem(("verify", "allowed_signers"), message, hint))
-
-
-def _repository_file(root: Path, relative: str) -> bool:
-    return (root / relative).is_file() and _inside(root, root / relative)
 
 
 def _mapping(value: Any) -> dict[Any, Any]:

@@ -296,9 +296,13 @@ def test_verify_refusing_the_commit_is_recorded_as_refused_not_deferred(
         "sandbox": ENVIRONMENTS["sandbox"],
         "production-eu": {
             **ENVIRONMENTS["production-eu"],
-            "verify": {"signed_commits": True, "allowed_signers": ".syncer/allowed_signers"},
+            "verify": {"signed_commits": True, "allowed_signers_env": "SYNCER_ALLOWED_SIGNERS"},
         },
     }
+    trust = tmp_path / "operator" / "allowed_signers"  # outside the repository: nobody in it
+    trust.parent.mkdir()
+    trust.write_text("", "utf-8")
+    monkeypatch.setenv("SYNCER_ALLOWED_SIGNERS", str(trust))
     with landscape(tmp_path, monkeypatch, envs) as world:
         world.seed("sandbox", example_flow(BP))
         assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
@@ -307,7 +311,7 @@ def test_verify_refusing_the_commit_is_recorded_as_refused_not_deferred(
             run = served.service.history.run(served.service.history.runs()[0].id)
             assert run is not None and run.result == "refused"
             (env,) = run.environments
-            assert env.verify_refused and not env.window_deferred and "signed" in env.detail
+            assert env.verify_refused and not env.window_deferred and "unsigned" in env.detail
             assert world.syncer("plan").code == 2  # nothing was written
             page = served.http.get("/").text
             assert "Verify refused the commit for production-eu" in page
