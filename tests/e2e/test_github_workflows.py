@@ -370,3 +370,25 @@ def test_the_scheduled_export_opens_a_pull_request(
     assert BP in pull["body"]
     shown = _git(_origin(world), "show", f"{pull['head']['ref']}:flows/{BP}/flow.yaml")
     assert "Exported overnight" in shown
+
+
+def test_reconcile_with_allowed_signers_writes_no_unsigned_commit(
+    world: Landscape, github: FakeGitHub, paths: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    world.edit("sandbox", KNEE, lambda d: d["metadata"].update(description="Unsigned wording."))
+    assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+    _git(world.repo, "push", "-q", "origin", "main")
+    sha = _git(world.repo, "rev-parse", "main").strip()
+    secrets = {
+        "SYNCER_PRODUCTION_EU_API_KEY": world.keys[EU]["syncer-ci"],
+        "SYNCER_ALLOWED_SIGNERS": "alice@example.org ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+    }
+    runner = _runner(world, github, paths, "push", {}, sha, "refs/heads/main", secrets)
+    jobs = _by_job(runner.run(EXAMPLES / "reconcile.yml"))
+    eu = jobs[f"reconcile[{EU}]"]
+    assert eu.result == "failure"  # an unsigned commit is refused, loudly
+    assert "not verified" in eu.log() and "alice@example.org" not in eu.summary
+    live = world.live(EU, KNEE)["definition"]["metadata"]["description"]
+    assert live != "Unsigned wording."  # nothing was written
+    assert not any(p.name.endswith("allowed-signers") for p in world.repo.rglob("*"))
