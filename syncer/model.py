@@ -18,6 +18,13 @@ FLOW_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CONSTANT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 FLOWS_DIR = "flows"
+
+# What the canonical format does not model, kept verbatim (docs/flow-format.md, "vendor_fields"): a
+# component's own unknown fields, the unknown fields of its export entry, and unknown component files.
+VENDOR_FIELDS = "vendor_fields"
+VENDOR_ENTRY_FIELDS = "vendor_entry_fields"
+VENDOR_COMPONENTS = "vendor_components"
+VERBATIM_KEYS: frozenset[str] = frozenset({VENDOR_FIELDS, VENDOR_ENTRY_FIELDS, VENDOR_COMPONENTS})
 ENVIRONMENTS_DIR = "environments"
 
 ANNOTATION_PREFIX = "syncer.io/"

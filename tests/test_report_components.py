@@ -302,8 +302,8 @@ def test_timers_say_weeks_and_days() -> None:
 
 def test_a_vendor_field_is_named_by_its_name() -> None:
     markdown, _ = _rendered("vendor-fields")
-    assert "vendor field `archived` added" in markdown
-    assert "vendor field `color` added" in markdown
+    assert "Awell field `archived` (kept as is) added: no" in markdown
+    assert "Awell field `color` (kept as is) added: “teal”" in markdown
 
 
 def test_a_renamed_step_shows_old_and_new_title_in_the_diagram() -> None:

@@ -18,7 +18,7 @@ from ..planner import plan_environments, plan_reviewed
 from ..report import render_text
 from ..report.annotations import plan_annotations, step_outputs
 from ..report.annotations import render as render_github
-from ._common import emit, render, workspace, write_json
+from ._common import emit, render, say_drafts, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +39,7 @@ def plan(
         plans = plan_reviewed(ws, trusted, env_names, flow_keys, trusted_label="the checkout")
     else:
         plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    say_drafts(ws, plans)
     if out:
         write_json(out, [p.to_json() for p in plans])
     if output == "github":

@@ -106,6 +106,8 @@ _FIX = {
     "`syncer bootstrap --from {env} --to SANDBOX --flow {key}`, export it and review it.",
     "validation": "Fix the flow in Git and apply it; if a hotfix caused it, backport it and fix it "
     "in review.",
+    "draft": "Finish the flow in Sandbox (connect or remove the step, give the track its steps, use or "
+    "remove the data point), export and apply it; or go live knowingly: it never blocks.",
     "identifier_missing": "Add {name}{system} to {env} (tenant settings, or PUT "
     "/v1/tenant/identifier-systems with an admin key); identifier systems are never promoted.",
     "identifier_wrong": "Give {name} the same system everywhere: fix it in {env} (tenant settings, "

@@ -25,6 +25,8 @@ EXCERPT_LIMIT = 80  # characters of a before/after value shown inline
 DIFF_LINES = 12  # lines of a multi-line diff shown
 DETAIL_CAP = 20  # details listed under one change
 TITLE_IN_RULE = 48  # characters of a question title naming a data point
+# Fields the platform sends that the format does not model (kept verbatim, SPEC 3), as a reader says.
+CARRIED = (("vendor_fields.", "Awell field"), ("vendor_entry_fields.", "Awell entry field"))
 # Lists of structures are matched by the first of these an item has.
 _IDENTITY = ("id", "key", "response_key", "calculation_input_id", "label", "name")
 
@@ -267,3 +269,12 @@ def _walk_list(before: list[Any], after: list[Any], label: str, w: _Walk) -> Non
         b = before[index] if index < len(before) else None
         a = after[index] if index < len(after) else None
         _walk(b, a, f"{label or 'item'} {index + 1}", "", w)
+
+
+def carried_name(field_name: str, s: Style | None = None) -> str | None:
+    """``Awell field `name` (kept as is)`` for a field syncer carries verbatim, else None."""
+    for prefix, words in CARRIED:
+        if field_name.startswith(prefix):
+            name = field_name[len(prefix) :]
+            return f"{words} {s.code(name) if s else flatten(name, 60)} (kept as is)"
+    return None

@@ -23,6 +23,7 @@ from .details import (
     Detail,
     Lookup,
     capped,
+    carried_name,
     data_point,
     data_point_by_id,
     keyed,
@@ -54,9 +55,9 @@ def explain(change: Change, s: Style, lookup: Lookup, excerpts: bool = True) -> 
     kind = change.trail[-1].kind if change.trail else ""
     name = change.field
     before, after = change.before, change.after
-    if name.startswith(("vendor_fields.", "spec.vendor_fields.")):
-        vendor = name.split("vendor_fields.", 1)[1]
-        return "", [transition(f"vendor field {s.code(vendor)}", before, after, s, excerpts)]
+    carried = carried_name(name, s)
+    if carried is not None:  # a field syncer keeps verbatim: by its name, its value as it is
+        return "", [transition(carried, before, after, s, excerpts, " changed")]
     if kind == "rule" and name in ("conditions", "boolean_operator"):
         return _rule_change(change, s, lookup)
     handler = _HANDLERS.get((kind, name)) or _HANDLERS.get(("", name))

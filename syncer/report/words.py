@@ -24,7 +24,7 @@ from ..model import (
     Status,
     iter_value_items,
 )
-from .details import EXCERPT_LIMIT, Detail, Lookup, quote, transition
+from .details import EXCERPT_LIMIT, Detail, Lookup, carried_name, quote, transition
 from .fields import explain
 from .safe_text import Style, flatten
 
@@ -135,8 +135,9 @@ def _where(change: Change, s: Style) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _field(change: Change) -> str:
-    return re.sub(r"[_.]+", " ", change.field).strip()
+# A field syncer does not model is named by Awell's own name, which is data: shown as code, made safe.
+def _field(change: Change, s: Style | None = None) -> str:
+    return carried_name(change.field, s) or re.sub(r"[_.]+", " ", change.field).strip()
 
 
 def _summary(value: Any, s: Style) -> str:
@@ -175,14 +176,14 @@ def describe_change(
         value = change.after if change.kind == "added" else change.before
         return Described(f"{where}: {change.kind}{'' if hidden else _summary(value, s)}")
     if hidden:
-        return Described(f"{where}: {_field(change) or 'value'} changed {CONCEALED}")
+        return Described(f"{where}: {_field(change, s) or 'value'} changed {CONCEALED}")
     explained = explain(change, s, lookup or Lookup(), o.excerpts)
     if explained is not None:
         head, details = explained
         if not head and len(details) == 1 and not details[0].diff:  # one detail: one line
             return Described(f"{where}: {details[0].text}")
         return Described(f"{where}: {head or 'changed'}", details=details)
-    label = _field(change) or "value"
+    label = _field(change, s) or "value"
     detail = transition(label, change.before, change.after, s, o.excerpts, verb=" changed")
     return Described(f"{where}: {detail.text}", list(detail.diff))
 
@@ -195,7 +196,7 @@ def describe_breaking(change: Change, s: Style) -> str:
     why = reason or _BREAKING_WHY.get(last, "integrations that rely on it may break")
     what = change.kind
     if change.kind == "changed" and change.field:
-        what = f"{_field(change)} changed"
+        what = f"{_field(change, s)} changed"
         if not isinstance(change.before, dict | list) and not isinstance(change.after, dict | list):
             what += f" from {quote(change.before, s)} to {quote(change.after, s)}"
     return f"{_where(change, s)} {what}: {s.ours(why)}"
@@ -207,7 +208,7 @@ def _what(changes: list[Change], s: Style) -> str:
     for change in changes[:3]:
         head = _component(change.trail[-1], s) if change.trail else s.code(change.path)
         names.append(
-            f"{head} {_field(change) if change.kind == 'changed' else change.kind}".strip()
+            f"{head} {_field(change, s) if change.kind == 'changed' else change.kind}".strip()
         )
     more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
     return ", ".join(names) + more
