@@ -194,6 +194,25 @@ def test_a_pattern_means_what_python_says_even_where_rust_differs() -> None:
         )
 
 
+def test_fields_of_an_unmodelled_action_type_outside_vendor_fields_are_refused_both_ways() -> None:
+    # Found by the mutations: with no type branch applying, the wording layer allowed every branch's
+    # fields and so said nothing, while jsonschema itself (and jsonschema-rs) refuse the document.
+    doc = _generated(100)
+    action = doc["spec"]["tracks"][0]["steps"][2]["actions"][1]
+    assert "clinical_note_definition_id" in action
+    action["type"] = "an_unmodelled_type"
+    assert compiled.is_valid(doc, "careflow") is False
+    (finding,) = full_schema_findings(doc, "careflow")
+    assert finding.path[-1] == "clinical_note_definition_id" and finding.unknown
+    assert finding.hint and "vendor_fields" in finding.hint
+    action["vendor_fields"] = {
+        "clinical_note_definition_id": action.pop("clinical_note_definition_id")
+    }
+    assert (
+        compiled.is_valid(doc, "careflow") is True and full_schema_findings(doc, "careflow") == []
+    )
+
+
 def test_a_value_the_compiled_check_cannot_take_goes_to_the_full_check() -> None:
     doc = _generated(1)
     doc["metadata"]["title"] = 10**40  # too large for the compiled validator's numbers

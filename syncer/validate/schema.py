@@ -111,6 +111,11 @@ def full_schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
     for error in errors:
         for finding in _describe(error):
             found.setdefault((finding.path, finding.message), finding)
+    if errors and not found:  # never valid because no sentence fits: say where, at least
+        for error in errors:
+            where = tuple(error.absolute_path)
+            message = f"{_where(where)} is not valid ({error.validator})."
+            found.setdefault((where, message), Finding(where, message, structural=True))
     return list(found.values())
 
 
@@ -190,19 +195,32 @@ def _required(error: SchemaError, path: JsonPath) -> list[Finding]:
 def _unknown_fields(error: SchemaError, path: JsonPath) -> list[Finding]:
     if error.validator_value is not False or not isinstance(error.instance, dict):
         return []
-    allowed = _allowed_properties(error.schema, error.instance)
+    findings = _fields_outside(_allowed_properties(error.schema, error.instance), error, path)
+    if not findings and not _branches_applying(error.schema, error.instance)[1]:
+        # No branch applies (a type syncer does not model): only the common fields are known.
+        common = set(error.schema.get("properties", {}))
+        carried = "Keep the fields of a type syncer does not model under `vendor_fields`."
+        findings = _fields_outside(
+            common, error, path, carried if "vendor_fields" in common else None
+        )
+    return findings
+
+
+def _fields_outside(
+    allowed: set[str], error: SchemaError, path: JsonPath, hint: str | None = None
+) -> list[Finding]:
     findings = []
     for name in error.instance:
         if name not in allowed:
             close = difflib.get_close_matches(str(name), sorted(allowed), n=1, cutoff=0.6)
-            hint = (
+            said = hint or (
                 f"Did you mean `{close[0]}`?"
                 if close
                 else f"Allowed here: {', '.join(sorted(allowed))}."
             )
             findings.append(
                 Finding(
-                    (*path, name), f"unknown field `{name}` in {_where(path)}.", hint, unknown=True
+                    (*path, name), f"unknown field `{name}` in {_where(path)}.", said, unknown=True
                 )
             )
     return findings
@@ -212,11 +230,18 @@ def _allowed_properties(schema: dict[str, Any], instance: dict[str, Any]) -> set
     """Properties the schema knows for this instance, including those of ``if``/``then`` branches that apply
     (all of them when none applies, so that a wrong ``type`` is reported once, not as many unknown fields)."""
     allowed = set(schema.get("properties", {}))
-    branches = [b for b in schema.get("allOf", []) if "if" in b and "then" in b]
-    matching = [b for b in branches if _python_validator(b["if"]).is_valid(instance)]
+    branches, matching = _branches_applying(schema, instance)
     for branch in matching or branches:
         allowed |= set(branch["then"].get("properties", {}))
     return allowed
+
+
+def _branches_applying(
+    schema: dict[str, Any], instance: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``if``/``then`` branches of ``schema``, and those whose ``if`` the instance meets."""
+    branches = [b for b in schema.get("allOf", []) if "if" in b and "then" in b]
+    return branches, [b for b in branches if _python_validator(b["if"]).is_valid(instance)]
 
 
 def _not(error: SchemaError, path: JsonPath) -> list[Finding]:
