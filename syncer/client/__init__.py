@@ -29,6 +29,7 @@ from .tenant_api import (
     ClientStats,
     FlowStream,
     Tenant,
+    bounded,
     concealed_values,
     list_items,
     problem_text,
@@ -84,6 +85,8 @@ class TenantClient:
         self.stats = ClientStats()
         self._timeout = timeout
         self._key_hint = f"${api_key_env}" if api_key_env else f"the API key of {environment}"
+        _check_api_key(api_key, environment, self._key_hint)
+        self._api_key = api_key
         self._cache_path = Path(cache_path) if cache_path else None
         self._sleep = sleep  # injectable, so tests count waits instead of spending them
         self._random = random.Random()
@@ -253,6 +256,9 @@ class TenantClient:
         # caller re-reads the flow (SPEC 6) and finds its own write there. Nothing is applied twice
         # and nothing is overwritten. POST publish is not conditional, so it is retried only when
         # the request cannot have left this machine (_BEFORE_SEND).
+        problem = call.id_problem
+        if problem:  # before any byte is sent, and before a message below names call.path
+            raise errors.ConfigError(f"environment {self.environment}: {problem}.")
         attempt = 0
         while True:
             try:
@@ -322,7 +328,7 @@ class TenantClient:
         return flow
 
     def _bad_answer(self, call: Call, response: httpx.Response, what: str) -> errors.TenantError:
-        kind = response.headers.get("content-type", "none")
+        kind = bounded(response.headers.get("content-type", "none"), 100)
         message = (
             f"{call.method} {call.path} answered with {what} (content-type {kind}); check that "
             f"{self.base_url} is a syncer tenant API and not a proxy or a login page"
@@ -386,8 +392,9 @@ class TenantClient:
         status: int | None = None,
         kind: type[errors.TenantError] = errors.TenantError,
     ) -> errors.TenantError:
-        for secret in call.secrets:  # a tenant may echo a concealed value back in `detail`
-            message = message.replace(secret, "***")
+        # A tenant may echo a concealed value (or, from a proxy, the key) back in `detail`, in any
+        # encoding; and a detail is the tenant's text, so it is bounded before it reaches a terminal.
+        message = model.mask_secrets(message, (*call.secrets, self._api_key))
         return kind(message, environment=self.environment, flow=call.flow, status=status)
 
     # --- the list ETag cache, optionally on disk so that a new process also gets a 304 ---
@@ -415,6 +422,22 @@ class TenantClient:
             os.replace(temporary, self._cache_path)  # atomic: a reader never sees half a file
         except OSError as exc:
             log.warning("could not write the list cache %s: %s", self._cache_path, exc)
+
+
+def _check_api_key(key: str, environment: str, where: str) -> None:
+    """Refuse a key no HTTP header can carry (a line break, a space, a non-ASCII character) before
+    httpx does, because httpx's own error would quote it; this message never shows the key."""
+    bad = next((c for c in key if not ("!" <= c <= "~")), None)
+    if bad is None:
+        return
+    what = {"\r": "a carriage return", "\n": "a line break", " ": "a space", "\t": "a tab"}.get(
+        bad, f"the character U+{ord(bad):04X}"
+    )
+    raise errors.ConfigError(
+        f"environment {environment}: the API key in {where} contains {what}; an API key is "
+        "printable ASCII without spaces. Copy the key again from the tenant (a file read with a "
+        "trailing line break or a pasted character is the usual cause)."
+    )
 
 
 @functools.lru_cache(maxsize=1)
