@@ -156,11 +156,17 @@ def _write(
             return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
         return _reclassify(flow, env, client, options, commit)
     action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
-    detail = ""
+    notes = []
     if flow.status in (Status.DRIFT, Status.CONFLICT):
         editors = ", ".join(sorted({e.user for e in flow.live_edits})) or "unknown"
-        detail = f"overwrote {flow.status.value} (edits by {editors} discarded)"
-    return FlowResult(flow.key, action, detail, int(response.get("revision", revision)))
+        notes.append(f"overwrote {flow.status.value} (edits by {editors} discarded)")
+    notes += [
+        f"{d.key} left blank: its secret source ${d.missing_source} is not set"
+        for d in flow.constants
+        if d.missing_source
+    ]
+    revision = int(response.get("revision", revision))
+    return FlowResult(flow.key, action, "; ".join(notes), revision)
 
 
 def _reclassify(
@@ -173,6 +179,18 @@ def _reclassify(
     intent = _intent(fresh, ApplyOptions(adopt=options.adopt, actor=options.actor))
     if fresh.status in (Status.CREATE, Status.UPDATE) and intent:
         return _write(fresh, env, client, options, commit, intent, retried=True)
+    if fresh.status is Status.IN_SYNC:
+        # Live equals desired: this apply's own write landed and only its answer was lost (the
+        # retry met the moved revision), or an identical apply won the race. That is success.
+        if annotations_stale(fresh):
+            return _write(fresh, env, client, options, commit, "refresh", retried=True)
+        return FlowResult(
+            flow.key,
+            "unchanged",
+            f"already as in Git at revision {fresh.live_revision} (an earlier attempt landed "
+            "although its answer was lost, or another apply wrote the same); nothing left to do",
+            fresh.live_revision,
+        )
     return FlowResult(
         flow.key,
         "refused",
@@ -191,6 +209,7 @@ def _why_skipped(flow: FlowPlan) -> str:
 
 
 WRITTEN = ("created", "updated", "refreshed")
+SETTLED = (*WRITTEN, "unchanged")  # the flow is as desired after this run
 
 
 def outcome_lines(results: Sequence[ApplyResult]) -> list[str]:
@@ -208,7 +227,7 @@ def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) 
     """1 when a write failed; 3 when a flow still needs a person (or a write was refused); else 0."""
     if any(r.failed for r in results):
         return EXIT_ERROR
-    written = {(r.environment, i.key) for r in results for i in r.results if i.action in WRITTEN}
+    written = {(r.environment, i.key) for r in results for i in r.results if i.action in SETTLED}
     waiting = [
         f
         for p in plans

@@ -220,6 +220,7 @@ class ConstantDecision:
     value: Any = None  # the value to write (non-concealed only); None for concealed
     changed: bool = False  # whether the write changes the destination's value
     note: str = ""
+    missing_source: str = ""  # the secret source variable the environment names but is not set
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -233,6 +234,8 @@ class ConstantDecision:
             data["changed"] = True
         if self.note:
             data["note"] = self.note
+        if self.missing_source:
+            data["missing_source"] = self.missing_source
         return data
 
 

@@ -444,9 +444,8 @@ def test_stats_count_routes_and_bytes(server: FaultServer) -> None:
 
 def test_ids_are_quoted_into_one_path_segment(server: FaultServer) -> None:
     server.responder = lambda r: problem(404, "no")
-    with make_client(server.url) as client:
-        with pytest.raises(errors.NotFound):
-            client.get_flow("..flow:1")
+    with make_client(server.url) as client, pytest.raises(errors.NotFound):
+        client.get_flow("..flow:1")
     assert server.seen()[0].raw_path == "/v1/care-flows/..flow%3A1"
 
 

@@ -70,7 +70,9 @@ def test_a_duplicate_key_inside_the_definition_names_no_value(
     tenant = tenant_factory()
     flow = json.dumps(sample_flow())
     secret = "CANARY-duplicate-7f3e"
-    content = flow.replace('"concealed": true', f'"concealed": true, "value": "{secret}", "value": "x"', 1)
+    content = flow.replace(
+        '"concealed": true', f'"concealed": true, "value": "{secret}", "value": "x"', 1
+    )
     assert secret in content
     with _client(tenant) as api:
         answer = api.put(

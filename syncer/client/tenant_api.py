@@ -191,7 +191,8 @@ def problem_text(response: httpx.Response) -> str:
         return ""
     text = bounded(str(problem.get("detail") or problem.get("title") or ""), MAX_DETAIL)
     lines = [f"; the tenant says: {text}" if text else ""]
-    entries = problem.get("errors") if isinstance(problem.get("errors"), list) else []
+    found = problem.get("errors")
+    entries: list[Any] = found if isinstance(found, list) else []
     for entry in entries[:MAX_ERRORS]:
         lines.append(f"\n  - {bounded(_error_entry(entry), MAX_ERROR)}")
     if len(entries) > MAX_ERRORS:

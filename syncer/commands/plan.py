@@ -7,7 +7,7 @@ import argparse
 from ..model import Role
 from ..plan import exit_code
 from ..planner import plan_environments
-from ._common import emit, render, workspace, write_json
+from ._common import emit, output_file, render, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,9 +22,11 @@ def plan(
     out: str | None,
     output: str,
 ) -> int:
+    if out:
+        output_file(out, "--out")  # before any request: a plan is not lost to a bad path
     ws = workspace(repo, ref)
     plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    emit(render(plans, output))
     if out:
         write_json(out, [p.to_json() for p in plans])
-    emit(render(plans, output))
     return exit_code(plans)

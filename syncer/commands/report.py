@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..github import GitHub, append_step_summary
 from ..model import EnvironmentPlan, Role
@@ -25,7 +24,7 @@ from ..report import (
     report_marker,
 )
 from ..workspace import Workspace
-from ._common import emit, workspace
+from ._common import emit, output_file, workspace, write_output
 
 
 @dataclass(frozen=True)
@@ -56,13 +55,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(asked: _Asked) -> int:
+    if asked.out:
+        output_file(asked.out, "--out")
     ws = workspace(asked.repo, asked.ref)
     plans = plan_environments(ws, ws.select(asked.env_names, Role.TARGET), asked.flow_keys)
     if asked.base:
         add_base_changes(plans, ws, Workspace(ws.root, asked.base))
     text = _render(plans, asked.output)
     if asked.out:
-        Path(asked.out).write_text(text, "utf-8")
+        write_output(asked.out, "--out", text)
     if asked.github_pr is not None:
         _post(plans, asked.github_pr)
     elif os.environ.get("GITHUB_STEP_SUMMARY") and asked.output == "markdown":

@@ -377,7 +377,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 async def _on_disconnect(request: Request, exc: Exception) -> Response:
     # The client went away before its body arrived (a crash, a timeout, a dropped connection):
     # nothing was read, so nothing was written. Not a failure of the tenant, and nobody reads this.
-    log.info("client disconnected before sending its whole body: %s %s", request.method, request.url.path)
+    log.info(
+        "client disconnected before sending its whole body: %s %s", request.method, request.url.path
+    )
     return problem_response(ApiProblem(400, "the client disconnected before the body arrived."))
 
 

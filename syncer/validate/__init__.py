@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from .document import check_definition, check_environment, check_flow, check_rendered
 from .environment import duration_seconds, parse_environment
-from .repository import RepositoryCheck, check_repository, is_flow_key, validate_repository
+from .repository import (
+    RepositoryCheck,
+    check_repository,
+    is_flow_key,
+    outside_problem,
+    unlisted_flows,
+    validate_repository,
+)
 from .schema import SchemaKind, schema_problems
 
 __all__ = [
@@ -31,7 +38,9 @@ __all__ = [
     "check_repository",
     "duration_seconds",
     "is_flow_key",
+    "outside_problem",
     "parse_environment",
     "schema_problems",
+    "unlisted_flows",
     "validate_repository",
 ]

@@ -8,7 +8,7 @@ flows it receives (they exist, values only for visible items, secrets only for c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +129,8 @@ def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
         if not path.exists():
             targets.problems.append(Problem(str(given), "no such file or folder."))
         elif not _inside(root, path):
-            targets.problems.append(_outside(str(given), root))
+            link = path.absolute().is_relative_to(root)
+            targets.problems.append(outside_problem(str(given), root, link))
         elif path.is_dir():
             folder = path.resolve()
             for file in _layout_files(root):
@@ -145,11 +146,15 @@ def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
     return targets
 
 
-def _outside(shown: str, root: Path) -> Problem:
+def outside_problem(shown: str, root: Path, link: bool = True) -> Problem:
+    """A file, or a symbolic ``link`` in the repository, that leads out of it: validate, plan and
+    apply refuse it alike."""
+    how = " (a symbolic link leads there)" if link else ""
+    fix = "Replace the link with the file itself" if link else "Move the file into the repository"
     return Problem(
         shown,
-        f"`{shown}` is outside the repository {root}; syncer validate reads only files in it.",
-        hint="Move the file into the repository, or point --repo at the one that holds it.",
+        f"`{shown}` is outside the repository {root}{how}; syncer reads only files in it.",
+        hint=f"{fix}, or point --repo at the repository that holds it.",
     )
 
 
@@ -157,7 +162,7 @@ def _add_file(root: Path, path: Path, targets: _Targets, explicit: bool) -> None
     """Classify one file by where the work tree has it; a link that leads out of the repository is refused."""
     parts = path.relative_to(root).parts
     if not _inside(root, path):
-        targets.problems.append(_outside(_display(root, path), root))
+        targets.problems.append(outside_problem(_display(root, path), root))
     elif len(parts) == 3 and parts[0] == "flows" and parts[2] == "flow.yaml":
         targets.flows[path] = parts[1]
     elif len(parts) == 2 and parts[0] == "environments" and path.suffix in (".yaml", ".yml"):
@@ -228,12 +233,9 @@ def _cross_check(
     keys = {str(_get(f.data, ("metadata", "key"))): f for f in flows.values()}
     listed = data.get("flows", "all")
     listed = listed if isinstance(listed, list) else "all"
-    for index, key in enumerate(listed if isinstance(listed, list) else []):
-        if isinstance(key, str) and key not in keys:
-            hint = suggest(key, {k: k for k in keys}) or "Add the flow or unlist it."
-            result.problems.append(
-                doc.problem(("flows", index), f"flow `{key}` is not in flows/.", hint)
-            )
+    # A flow file that does not parse is still there (its own problem is reported): not "missing".
+    present = set(keys) | {f.parent.name for f in _layout_files(root) if f.name == "flow.yaml"}
+    result.problems.extend(unlisted_flows(doc, present))
     refs = _value_refs([f for k, f in keys.items() if listed == "all" or k in listed])
     for path, ref in _environment_values(data):
         _check_value_entry(doc, path, ref, refs, result)
@@ -245,6 +247,25 @@ def _cross_check(
         message = f"`{signers}` is not a file in the repository."
         hint = "Commit the allowed-signers file (git SSH format) at that path."
         result.problems.append(doc.problem(("verify", "allowed_signers"), message, hint))
+
+
+def unlisted_flows(doc: Document, keys: Collection[str]) -> list[Problem]:
+    """An environment's ``flows:`` entries that name no flow of the repository (``keys``).
+
+    ``validate`` and the workspace that ``plan``, ``apply`` and ``reconcile`` read both ask this, so
+    a flow listed for an environment but missing from ``flows/`` stops them all alike.
+    """
+    listed = doc.data.get("flows") if isinstance(doc.data, dict) else None
+    problems = []
+    for index, key in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(key, str) and key not in keys:
+            hint = suggest(key, {k: k for k in keys}) or (
+                f"Add flows/{key}/flow.yaml (`syncer export --flow {key}`) or remove it from "
+                "`flows:`."
+            )
+            message = f"flow `{key}` is not in flows/, but `flows:` lists it."
+            problems.append(doc.problem(("flows", index), message, hint))
+    return problems
 
 
 def _repository_file(root: Path, relative: str) -> bool:
