@@ -155,6 +155,12 @@ def _write(
         if retried:
             return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
         return _reclassify(flow, env, client, options, commit)
+    except TenantError as exc:
+        if retried or exc.status is None or not 200 <= exc.status < 300:
+            raise
+        # A 2xx whose body cannot be read (a proxy mangled it): the write may have landed, so judge
+        # again from what the tenant holds now, exactly as after a 412.
+        return _reclassify(flow, env, client, options, commit)
     action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
     notes = []
     if flow.status in (Status.DRIFT, Status.CONFLICT):

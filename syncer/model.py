@@ -95,9 +95,9 @@ def secret_forms(value: str) -> frozenset[str]:
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         whole = encode(raw).decode("ascii")
         forms |= {whole, whole.rstrip("=")}
-        for shift in (1, 2):  # the secret after 1 or 2 bytes of something else
+        for shift in (0, 1, 2):  # the secret after 0, 1 or 2 bytes of something, before more
             coded = encode(b"\0" * shift + raw).decode("ascii")
-            core = coded[4 : 4 * ((shift + len(raw)) // 3)]
+            core = coded[4 if shift else 0 : 4 * ((shift + len(raw)) // 3)]
             if len(core) >= _MIN_CORE:
                 forms.add(core)
     return frozenset(form for form in forms if form)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import random
 import ssl
@@ -336,7 +337,7 @@ class TenantClient:
         return self._error(call, message, response.status_code)
 
     def _translate(self, call: Call, response: httpx.Response, attempts: int) -> errors.TenantError:
-        status, detail = response.status_code, problem_text(response)
+        status, detail = response.status_code, problem_text(response, self._secrets(call))
         kind: type[errors.TenantError] = errors.TenantError
         if status in (401, 403):
             kind = errors.AuthError
@@ -394,8 +395,12 @@ class TenantClient:
     ) -> errors.TenantError:
         # A tenant may echo a concealed value (or, from a proxy, the key) back in `detail`, in any
         # encoding; and a detail is the tenant's text, so it is bounded before it reaches a terminal.
-        message = model.mask_secrets(message, (*call.secrets, self._api_key))
+        message = model.mask_secrets(message, self._secrets(call))
         return kind(message, environment=self.environment, flow=call.flow, status=status)
+
+    def _secrets(self, call: Call) -> tuple[str, ...]:
+        """What no message about ``call`` may repeat: its concealed values and the API key."""
+        return (*call.secrets, self._api_key)
 
     # --- the list ETag cache, optionally on disk so that a new process also gets a 304 ---
 
@@ -447,6 +452,27 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+TIMEOUT_ENV = "SYNCER_HTTP_TIMEOUT"  # seconds each request may take (connect, read, write)
+_DEFAULT_TIMEOUT = 10.0
+
+
+def request_timeout() -> float:
+    """``$SYNCER_HTTP_TIMEOUT`` (a slow tenant, or a test that must not wait long), else 10 s."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return _DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0.1 <= seconds <= 600:  # NaN fails too
+        raise errors.ConfigError(
+            f"${TIMEOUT_ENV} is {text[:40]!r}; set it to the seconds a tenant request may take, "
+            f"between 0.1 and 600 (default {_DEFAULT_TIMEOUT:g}), or unset it."
+        )
+    return seconds
+
+
 def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
     """A client for ``environment``, its API key read from the variable the environment names."""
     key = os.environ.get(environment.api_key_env, "")
@@ -456,4 +482,5 @@ def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
             f"not set or empty; set it to the tenant API key of {environment.name} ({environment.url})"
         )
     kw.setdefault("api_key_env", environment.api_key_env)
+    kw.setdefault("timeout", request_timeout())
     return TenantClient(environment.name, environment.url, key.strip(), **kw)

@@ -179,22 +179,27 @@ def bounded(text: str, limit: int) -> str:
     return f"{flat[:limit]}… ({len(flat) - limit} more characters)"
 
 
-def problem_text(response: httpx.Response) -> str:
+def problem_text(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
     """``: detail`` plus one line per validation error, from an application/problem+json body;
-    every part bounded (``bounded``), so that a tenant's answer cannot flood a log."""
+    every part masked (``model.mask_secrets``, before anything changes its text) and then bounded
+    (``bounded``), so that a tenant's answer can neither leak a secret nor flood a log."""
     try:
         problem = response.json()
     except (ValueError, UnicodeDecodeError):
-        reason = bounded(response.reason_phrase, 80)  # a proxy's page
+        reason = bounded(model.mask_secrets(response.reason_phrase, secrets), 80)  # a proxy's page
         return f" ({reason})" if reason else ""
     if not isinstance(problem, dict):
         return ""
-    text = bounded(str(problem.get("detail") or problem.get("title") or ""), MAX_DETAIL)
+
+    def safe(text: str, limit: int) -> str:
+        return bounded(model.mask_secrets(text, secrets), limit)
+
+    text = safe(str(problem.get("detail") or problem.get("title") or ""), MAX_DETAIL)
     lines = [f"; the tenant says: {text}" if text else ""]
     found = problem.get("errors")
     entries: list[Any] = found if isinstance(found, list) else []
     for entry in entries[:MAX_ERRORS]:
-        lines.append(f"\n  - {bounded(_error_entry(entry), MAX_ERROR)}")
+        lines.append(f"\n  - {safe(_error_entry(entry), MAX_ERROR)}")
     if len(entries) > MAX_ERRORS:
         lines.append(f"\n  - … and {len(entries) - MAX_ERRORS} more")
     return "".join(lines)

@@ -171,7 +171,7 @@ def landscape(
     monkeypatch.setenv("PROD_EU_EHR_API_KEY", ENV_CANARY)
     with contextlib.ExitStack() as stack:
         for name, spec in envs.items():
-            keys = {"syncer-ci": secrets.token_urlsafe(16), "studio": secrets.token_urlsafe(16)}
+            keys = {name: secrets.token_urlsafe(16) for name in ("syncer-ci", "studio", "reader")}
             entries = [
                 {
                     "name": "syncer-ci",
@@ -183,6 +183,7 @@ def landscape(
                     "key": keys["studio"],
                     "scopes": ["read", "write"],
                 },
+                {"name": "auditor", "key": keys["reader"], "scopes": ["read"]},
             ]
             tenant = start_tenant(
                 name, spec["kind"], tmp_path / f"{name}.db", entries, region=spec["region"]
