@@ -264,7 +264,8 @@ class Fault:
     ``hang``           forward nothing, answer nothing for ``seconds``, then close;
     ``truncate``       forward it, then send the headers and half the body and close;
     ``garbage``        answer 200 with a body that is not JSON, without forwarding;
-    ``garbage_after``  forward it, then answer 200 with garbage instead.
+    ``garbage_after``  forward it, then answer 200 with garbage instead;
+    ``slow``           wait ``seconds``, then forward it (a slow tenant: time to kill a client).
     """
 
     kind: str = "pass"
@@ -381,6 +382,8 @@ class FaultProxy:
         if fault.kind == "hang":
             self._stopped.wait(fault.seconds)
             return False
+        if fault.kind == "slow":
+            self._stopped.wait(fault.seconds)
         if fault.kind == "status":
             connection.sendall(_problem_bytes(fault.status))
             return True

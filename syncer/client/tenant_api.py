@@ -87,7 +87,8 @@ class Call:
             return None
         return (
             f"{self.flow!r} is not a care-flow definition id (ids use {model.ID_RULE} characters), "
-            "so it was not sent; fix metadata.definition_id (`syncer validate` names the file)"
+            "so nothing was sent. In a flow file, fix metadata.definition_id (`syncer validate` "
+            "names the file); when the tenant lists it, that flow must get a valid id there"
         )
 
     @property

@@ -21,9 +21,9 @@ from .environment import duration_seconds, parse_environment
 from .repository import (
     RepositoryCheck,
     check_repository,
+    cross_check_environment,
     is_flow_key,
     outside_problem,
-    unlisted_flows,
     validate_repository,
 )
 from .schema import SchemaKind, schema_problems
@@ -36,11 +36,11 @@ __all__ = [
     "check_flow",
     "check_rendered",
     "check_repository",
+    "cross_check_environment",
     "duration_seconds",
     "is_flow_key",
     "outside_problem",
     "parse_environment",
     "schema_problems",
-    "unlisted_flows",
     "validate_repository",
 ]

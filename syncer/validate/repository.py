@@ -8,7 +8,7 @@ flows it receives (they exist, values only for visible items, secrets only for c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,38 +210,48 @@ def _get(data: Any, path: JsonPath) -> Any:
     return data
 
 
-def _value_refs(flows: list[Document]) -> dict[str, tuple[bool, str]]:
-    """Every constant and extension-setting ref of the flows -> (concealed, the file that has it)."""
-    refs: dict[str, tuple[bool, str]] = {}
+FlowValues = Mapping[
+    str, tuple[str, Sequence[tuple[str, bool]]]
+]  # key -> (file, [(ref, concealed)])
+
+
+def _flow_values(flows: Iterable[Document]) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
+    """Every flow's constant and extension-setting refs, for ``cross_check_environment``."""
+    found: dict[str, tuple[str, list[tuple[str, bool]]]] = {}
     for doc in flows:
         try:
-            items = list(iter_value_items(doc.data))
+            items = [
+                (ref, item.get("concealed") is True) for ref, item in iter_value_items(doc.data)
+            ]
         except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
+            items = []
+        found.setdefault(str(_get(doc.data, ("metadata", "key"))), (doc.path, items))
+    return found
+
+
+def _value_refs(flows: FlowValues, listed: Any) -> dict[str, tuple[bool, str]]:
+    """Every ref of the flows an environment receives -> (concealed, the file that has it)."""
+    refs: dict[str, tuple[bool, str]] = {}
+    for key, (path, items) in flows.items():
+        if listed != "all" and key not in listed:
             continue
-        for ref, item in items:
-            concealed = item.get("concealed") is True
+        for ref, concealed in items:
             if concealed or ref not in refs:
-                refs[ref] = (concealed, doc.path)
+                refs[ref] = (concealed, path)
     return refs
 
 
 def _cross_check(
     root: Path, doc: Document, flows: dict[str, Document], result: RepositoryCheck
 ) -> None:
-    """An environment against the flows it receives: they exist, secrets only for concealed items."""
-    data: dict[str, Any] = doc.data
-    keys = {str(_get(f.data, ("metadata", "key"))): f for f in flows.values()}
-    listed = data.get("flows", "all")
-    listed = listed if isinstance(listed, list) else "all"
+    """An environment against the flows it receives, and its signers file."""
     # A flow file that does not parse is still there (its own problem is reported): not "missing".
-    present = set(keys) | {f.parent.name for f in _layout_files(root) if f.name == "flow.yaml"}
-    result.problems.extend(unlisted_flows(doc, present))
-    refs = _value_refs([f for k, f in keys.items() if listed == "all" or k in listed])
-    for path, ref in _environment_values(data):
-        _check_value_entry(doc, path, ref, refs, result)
-    for ref in _mapping(data.get("secrets")):
-        _check_secret_entry(doc, str(ref), refs, result)
-    verify = _mapping(data.get("verify"))
+    values = _flow_values(flows.values())
+    present = set(values) | {f.parent.name for f in _layout_files(root) if f.name == "flow.yaml"}
+    problems, warnings = cross_check_environment(doc, values, present)
+    result.problems.extend(problems)
+    result.warnings.extend(warnings)
+    verify = _mapping(doc.data.get("verify"))
     signers = str(verify.get("allowed_signers", ""))
     if verify.get("signed_commits") is True and signers and not _repository_file(root, signers):
         message = f"`{signers}` is not a file in the repository."
@@ -249,12 +259,30 @@ def _cross_check(
         result.problems.append(doc.problem(("verify", "allowed_signers"), message, hint))
 
 
-def unlisted_flows(doc: Document, keys: Collection[str]) -> list[Problem]:
-    """An environment's ``flows:`` entries that name no flow of the repository (``keys``).
+def cross_check_environment(
+    doc: Document, flows: FlowValues, present: Collection[str] | None = None
+) -> tuple[list[Problem], list[Problem]]:
+    """An environment against the repository's flows: ``(problems, warnings)``.
 
-    ``validate`` and the workspace that ``plan``, ``apply`` and ``reconcile`` read both ask this, so
-    a flow listed for an environment but missing from ``flows/`` stops them all alike.
+    The flows it lists exist (``present``: every flow folder, parsed or not), its values are only for
+    visible items and its secrets only for concealed ones. ``validate`` and the workspace that
+    ``plan``, ``apply`` and ``reconcile`` read both ask this, so a problem stops them all alike.
     """
+    found = RepositoryCheck()
+    data: dict[str, Any] = doc.data
+    listed = data.get("flows", "all")
+    listed = listed if isinstance(listed, list) else "all"
+    found.problems.extend(unlisted_flows(doc, flows.keys() if present is None else present))
+    refs = _value_refs(flows, listed)
+    for path, ref in _environment_values(data):
+        _check_value_entry(doc, path, ref, refs, found)
+    for ref in _mapping(data.get("secrets")):
+        _check_secret_entry(doc, str(ref), refs, found)
+    return found.problems, found.warnings
+
+
+def unlisted_flows(doc: Document, keys: Collection[str]) -> list[Problem]:
+    """An environment's ``flows:`` entries that name no flow of the repository (``keys``)."""
     listed = doc.data.get("flows") if isinstance(doc.data, dict) else None
     problems = []
     for index, key in enumerate(listed if isinstance(listed, list) else []):

@@ -30,9 +30,9 @@ from ..model import ENVIRONMENTS_DIR, FLOWS_DIR, Environment, Role
 from ..validate import (
     check_environment,
     check_flow,
+    cross_check_environment,
     outside_problem,
     parse_environment,
-    unlisted_flows,
 )
 from ..yamlio import Document, decode, load_text, write_text_atomically
 from . import cache as parse_cache
@@ -322,18 +322,28 @@ class Workspace:
         """The flows ``env`` receives, optionally narrowed to ``keys`` (unknown keys are errors)."""
         wanted = list(keys)
         flows = self.flows
-        self.environments  # noqa: B018 (reads the documents the check locates its problems in)
-        document = self._environment_documents.get(env.name)
-        if document is not None and env.flows is not None:
-            unlisted = unlisted_flows(document, flows.keys())
-            if unlisted:  # `validate` says the same; a plan that ignored it would write the rest
-                raise ValidationError(unlisted)
+        self._check_against_flows(env, flows)
         for key in wanted:
             if key not in flows:
                 raise ConfigError(
                     f"no flow `{key}` in {FLOWS_DIR}/ (known: {', '.join(sorted(flows))})."
                 )
         return {k: f for k, f in flows.items() if env.selects(k) and (not wanted or k in wanted)}
+
+    def _check_against_flows(self, env: Environment, flows: dict[str, FlowFile]) -> None:
+        """``validate``'s checks of an environment against the flows (listed flows exist, no secret
+        as a value): a plan that skipped them would write what validate refuses."""
+        self.environments  # noqa: B018 (reads the documents the problems are located in)
+        document = self._environment_documents.get(env.name)
+        if document is None:
+            return
+        values = {
+            key: (flow.path, [(ref, concealed) for ref, concealed, _value in flow.digest.values])
+            for key, flow in flows.items()
+        }
+        problems, _warnings = cross_check_environment(document, values)
+        if problems:
+            raise ValidationError(problems)
 
     def flow_at(self, commit: str, key: str) -> dict[str, Any] | None:
         """The flow ``key`` as it was at ``commit``, if that commit is known here and valid."""
