@@ -20,7 +20,6 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from syncer import canonical, model, yamlio
 from syncer.cli import main
-from syncer.model import ID_PATTERN, is_safe_id
 from syncer.tenant.embedded import RunningTenant
 from tests.conftest import ADMIN_KEY, TenantFactory, auth, sample_flow
 
@@ -33,6 +32,8 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 def test_the_schemas_carry_the_model_id_rule() -> None:
+    from syncer.model import ID_PATTERN
+
     careflow = _schema("careflow.v1.schema.json")
     assert careflow["$defs"]["id"]["pattern"] == ID_PATTERN
     assert careflow["$defs"]["id"]["maxLength"] == model.ID_MAX_LENGTH
@@ -47,6 +48,8 @@ ID_CHARACTERS = st.sampled_from(list("aZ09_.:-/ ?%\n\x00é"))
 @given(st.text(ID_CHARACTERS, max_size=6) | st.sampled_from([".", "..", "...", "a", "a.b"]))
 def test_is_safe_id_agrees_with_the_schema(text: str) -> None:
     """Two code paths that must agree: the JSON Schema validate uses, and the client's and tenant's."""
+    from syncer.model import is_safe_id
+
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
     schema |= _schema("careflow.v1.schema.json")["$defs"]["id"]
     assert Draft202012Validator(schema).is_valid(text) == is_safe_id(text)

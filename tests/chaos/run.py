@@ -70,7 +70,16 @@ class Verdict:
 
 
 def judge(world: World, case: Case) -> Verdict:
-    """Run one bad input and judge it."""
+    """Run one bad input and judge it; a case that cannot even run is a failure, not a crash."""
+    try:
+        return _judge(world, case)
+    except Exception as exc:  # the suite reports every case, whatever one of them does
+        verdict = Verdict(case.name, case.area, clear=False)
+        verdict.problems.append(f"the case itself failed: {type(exc).__name__}: {exc}")
+        return verdict
+
+
+def _judge(world: World, case: Case) -> Verdict:
     verdict = Verdict(case.name, case.area)
     repo = world.repository(case.name) if case.repo else world.root / "cases" / case.name
     repo.mkdir(parents=True, exist_ok=True)

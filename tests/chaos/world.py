@@ -148,7 +148,8 @@ class World:
 
     def environment(self, changes: Mapping[str, str | None] | None = None) -> dict[str, str]:
         """What a syncer process gets: the API keys, the secret source, a cache, no colour."""
-        base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+        kept = ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")  # PYTHONPATH: run another checkout
+        base = {k: v for k, v in os.environ.items() if k in kept}
         base |= {KEY_VARIABLES[name]: keys["syncer-ci"] for name, keys in self.keys.items()}
         base |= {
             "PROD_EU_EHR_API_KEY": ENV_CANARY,

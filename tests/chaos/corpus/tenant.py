@@ -130,8 +130,11 @@ def _raw(
                 return Outcome(0, "closed mid-body")
             time.sleep(wait)
             chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
+            try:
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+            except TimeoutError:
+                return Outcome(0, "no answer within 30 s: the tenant kept the connection open")
         text = b"".join(chunks).decode("utf-8", "replace")
         status = int(text.split(" ", 2)[1]) if text.startswith("HTTP/") else 0
         return Outcome(status, text)
