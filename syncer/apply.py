@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 from .client import Tenant
 from .errors import (
     EXIT_ATTENTION,
+    EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
     PreconditionFailed,
@@ -29,9 +31,21 @@ from .errors import (
     TenantUnreachable,
     UsageError,
 )
-from .model import NEEDS_PERSON, Environment, EnvironmentPlan, FlowPlan, Status
+from .model import (
+    ANN_UNCOMMITTED,
+    ANN_WINDOW_OVERRIDE,
+    NEEDS_PERSON,
+    Environment,
+    EnvironmentPlan,
+    FlowPlan,
+    HoldKind,
+    Status,
+)
 from .plan import annotations_after, annotations_stale, classify, write_body
 from .planner import secret_available
+from .report import logs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,6 +75,7 @@ class ApplyOptions:
     overwrite: str | None = None  # the one flow key whose drift/conflict may be overwritten
     actor: str = "syncer"
     only: frozenset[str] | None = None  # a saved plan: apply exactly these flows
+    window_override: str = ""  # apply --override-window REASON: why a closed window was lifted
 
 
 def now() -> str:
@@ -103,8 +118,13 @@ def apply_plan(
     client: Tenant,
     options: ApplyOptions,
     progress: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApplyResult:
-    """Apply every flow of ``plan`` that may be written; report the others."""
+    """Apply every flow of ``plan`` that may be written; report the others.
+
+    ``should_stop`` is asked before each write: once it says yes (``syncer serve`` got SIGTERM), the
+    write in flight has finished and no other starts; the flows left are reported as skipped.
+    """
     result = ApplyResult(env.name)
     for flow in plan.flows:
         intent = _intent(flow, options)
@@ -112,19 +132,58 @@ def apply_plan(
             continue
         if intent is None:
             if flow.status not in (Status.IN_SYNC,):
-                result.results.append(FlowResult(flow.key, "skipped", _why_skipped(flow)))
+                result.results.append(_logged(env, flow, "skipped", _why_skipped(flow)))
+            continue
+        if should_stop is not None and should_stop():
+            result.results.append(_logged(env, flow, "skipped", _STOPPING))
             continue
         try:
-            outcome = _write(flow, env, client, options, plan.git_commit, intent)
+            outcome = _write(
+                flow, env, client, options, plan.git_commit, intent, uncommitted=plan.uncommitted
+            )
         except TenantUnreachable as exc:
-            result.results.append(FlowResult(flow.key, "failed", str(exc)))
+            result.results.append(_logged(env, flow, "failed", str(exc)))
             break  # the tenant is gone: stop here; every flow written so far is complete
         except TenantError as exc:
             outcome = FlowResult(flow.key, "failed", str(exc))
-        result.results.append(outcome)
+        result.results.append(_logged(env, flow, outcome.action, outcome.detail, outcome.revision))
         if progress:
             progress(f"{env.name}: {flow.key} {outcome.action}")
     return result
+
+
+def _notes(options: ApplyOptions, uncommitted: Sequence[str]) -> dict[str, str]:
+    """What this write records beyond the last-applied state: uncommitted files written
+    (``--allow-dirty``) and who lifted a closed window and why (``--override-window``)."""
+    notes = {}
+    if uncommitted:
+        more = f" (+{len(uncommitted) - 20} more)" if len(uncommitted) > 20 else ""
+        notes[ANN_UNCOMMITTED] = ", ".join(uncommitted[:20]) + more
+    if options.window_override:
+        reason = " ".join(options.window_override.split())[:300]
+        notes[ANN_WINDOW_OVERRIDE] = f"{options.actor}: {reason}"
+    return notes
+
+
+_STOPPING = "not written: syncer is shutting down; the next run writes it"
+
+
+def _logged(
+    env: Environment, flow: FlowPlan, action: str, detail: str = "", revision: int | None = None
+) -> FlowResult:
+    """The result of one flow, also logged as an event (never with a value from the flow)."""
+    level = logging.WARNING if action in ("failed", "stale", "refused") else logging.INFO
+    logs.event(
+        log,
+        f"flow.{action}",
+        detail or action,
+        level=level,
+        environment=env.name,
+        flow=flow.key,
+        status=flow.status.value,
+        revision=revision if revision is not None else flow.live_revision,
+    )
+    return FlowResult(flow.key, action, detail, revision)
 
 
 def _write(
@@ -135,12 +194,18 @@ def _write(
     commit: str,
     intent: str,
     retried: bool = False,
+    uncommitted: Sequence[str] = (),
 ) -> FlowResult:
     create = intent == "create"
     revision = 1 if create else int(flow.live_revision or 0) + 1
     body = write_body(flow, env, os.environ.get)
     annotations = annotations_after(
-        flow, git_commit=commit, actor=options.actor, now=now(), revision=revision
+        flow,
+        git_commit=commit,
+        actor=options.actor,
+        now=now(),
+        revision=revision,
+        notes=_notes(options, uncommitted),
     )
     try:
         response = client.put_flow(
@@ -154,13 +219,13 @@ def _write(
     except PreconditionFailed:
         if retried:
             return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
-        return _reclassify(flow, env, client, options, commit)
+        return _reclassify(flow, env, client, options, commit, uncommitted)
     except TenantError as exc:
         if retried or exc.status is None or not 200 <= exc.status < 300:
             raise
         # A 2xx whose body cannot be read (a proxy mangled it): the write may have landed, so judge
         # again from what the tenant holds now, exactly as after a 412.
-        return _reclassify(flow, env, client, options, commit)
+        return _reclassify(flow, env, client, options, commit, uncommitted)
     action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
     notes = []
     if flow.status in (Status.DRIFT, Status.CONFLICT):
@@ -176,7 +241,12 @@ def _write(
 
 
 def _reclassify(
-    flow: FlowPlan, env: Environment, client: Tenant, options: ApplyOptions, commit: str
+    flow: FlowPlan,
+    env: Environment,
+    client: Tenant,
+    options: ApplyOptions,
+    commit: str,
+    uncommitted: Sequence[str],
 ) -> FlowResult:
     """Someone wrote between plan and apply: read again and judge again; never overwrite."""
     live = client.get_flow(flow.definition_id)
@@ -184,12 +254,23 @@ def _reclassify(
     fresh = classify(flow.key, flow.desired, live, env, secret_available)
     intent = _intent(fresh, ApplyOptions(adopt=options.adopt, actor=options.actor))
     if fresh.status in (Status.CREATE, Status.UPDATE) and intent:
-        return _write(fresh, env, client, options, commit, intent, retried=True)
+        return _write(
+            fresh, env, client, options, commit, intent, retried=True, uncommitted=uncommitted
+        )
     if fresh.status is Status.IN_SYNC:
         # Live equals desired: this apply's own write landed and only its answer was lost (the
         # retry met the moved revision), or an identical apply won the race. That is success.
         if annotations_stale(fresh):
-            return _write(fresh, env, client, options, commit, "refresh", retried=True)
+            return _write(
+                fresh,
+                env,
+                client,
+                options,
+                commit,
+                "refresh",
+                retried=True,
+                uncommitted=uncommitted,
+            )
         return FlowResult(
             flow.key,
             "unchanged",
@@ -230,8 +311,10 @@ def outcome_lines(results: Sequence[ApplyResult]) -> list[str]:
 
 
 def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) -> int:
-    """1 when a write failed; 3 when a flow still needs a person (or a write was refused); else 0."""
-    if any(r.failed for r in results):
+    """SPEC 7 for apply and reconcile: 1 when ``verify`` refused a commit or a write failed; 3 when
+    a flow still needs a person (or a write was refused); 2 when a window deferred writes; else 0."""
+    refused_commit = any(p.hold is not None and p.hold.kind is HoldKind.VERIFY for p in plans)
+    if refused_commit or any(r.failed for r in results):
         return EXIT_ERROR
     written = {(r.environment, i.key) for r in results for i in r.results if i.action in SETTLED}
     waiting = [
@@ -241,7 +324,10 @@ def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) 
         if f.status in NEEDS_PERSON and (p.environment, f.key) not in written
     ]
     refused = any(i.action == "refused" for r in results for i in r.results)
-    return EXIT_ATTENTION if waiting or refused else EXIT_OK
+    if waiting or refused:
+        return EXIT_ATTENTION
+    deferred = any(p.hold is not None and p.hold.pending for p in plans)
+    return EXIT_CHANGES if deferred else EXIT_OK
 
 
 # -- saved plans --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ returns 130, anything else is a bug and prints a traceback with a hint (exit 4).
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -28,10 +29,13 @@ from .commands import (
     publish,
     reconcile,
     report,
+    serve,
     tenant,
+    test,
     validate,
 )
 from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
+from .report import logs
 
 OUTPUTS = ("text", "json", "markdown")
 
@@ -42,6 +46,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=".",
         metavar="PATH",
         help="the GitOps repository (default: current directory)",
+    )
+    _log_format(parser, argparse.SUPPRESS)
+
+
+def _log_format(parser: argparse.ArgumentParser, default: str | None) -> None:
+    # Global (``syncer --log-format json plan``) and per command (``syncer plan --log-format json``);
+    # the per-command default is SUPPRESS so that it never hides the global one.
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default=default,
+        help="log events on stderr as json or text, one per line "
+        f"(default: ${logs.ENV_VARIABLE}, else text)",
     )
 
 
@@ -62,6 +79,15 @@ def _flows(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY",
         help="flow key (repeatable; default: all)",
+    )
+
+
+def _allow_dirty(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="write uncommitted changes of flows/ and environments/ (recorded in the annotations; "
+        "never with verify)",
     )
 
 
@@ -89,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"syncer {__version__}")
+    _log_format(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _command(sub, "validate", "schema and meaning checks of flows and environments")
@@ -103,13 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--branch", metavar="NAME", help="commit on this branch (created from HEAD)")
     p.add_argument("--commit", action="store_true", help="commit the exported files with git")
     p.add_argument("-m", "--message", metavar="MSG", help="commit message (a summary is appended)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite flow files that have uncommitted changes (refused otherwise)",
+    )
     _output(p)
 
     p = _command(sub, "plan", "the three-way plan per target environment (read-only)")
     _envs(p)
     _flows(p)
     p.add_argument(
-        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+        "--ref",
+        metavar="GITREF",
+        help="plan this Git ref (e.g. a pull request's head); tenant URLs and API key variables "
+        "still come from the checkout, the trusted side",
     )
     p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for a later apply")
     _output(p)
@@ -127,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="overwrite a drifted or conflicting flow (needs exactly one --flow)",
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _allow_dirty(p)
+    p.add_argument(
+        "--override-window",
+        metavar="REASON",
+        help="write although a sync window holds writes; REASON and who are recorded in the "
+        "annotations (verify is never overridden)",
+    )
     p.add_argument("planfile", nargs="?", metavar="PLANFILE", help="apply exactly this saved plan")
     _output(p)
 
@@ -144,15 +186,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open or update one backport pull request per drifted flow",
     )
+    _allow_dirty(p)
     p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     _output(p)
 
     p = _command(sub, "report", "the change and drift report for a pull request")
     _envs(p)
     _flows(p)
-    p.add_argument("--base", metavar="REF", help="also describe what changed in Git since REF")
     p.add_argument(
-        "--ref", metavar="GITREF", help="read flows from this Git ref, not the work tree"
+        "--base",
+        metavar="REF",
+        help="the trusted base (e.g. origin/main): describe what changed since REF, and take "
+        "tenant URLs and API key variables from REF, never from the reviewed change",
+    )
+    p.add_argument(
+        "--ref",
+        metavar="GITREF",
+        help="report this Git ref, not the work tree (without --base, tenant URLs and API key "
+        "variables come from the checkout)",
     )
     p.add_argument("--github-pr", type=int, metavar="N", help="post or update a comment on PR N")
     p.add_argument("--out", metavar="FILE", help="also write the report to FILE")
@@ -224,11 +275,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output(p)
 
+    p = _command(sub, "test", "run care-flow test cases offline (Awell's validation.yaml format)")
+    _flows(p)
+    p.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASES",
+        help="test files, flow folders or case titles (default: every flows/<key>/tests/*.yaml)",
+    )
+    _output(p)
+
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
     p.add_argument("path", metavar="PATH", help="the export folder")
     p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
     p.add_argument(
         "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
+    )
+    p.add_argument(
+        "--without-tests",
+        action="store_true",
+        help="leave the export's validation.yaml behind (default: into flows/<key>/tests/)",
     )
 
     p = _command(sub, "export-awell", "write a flow back in Awell Studio's Source Control format")
@@ -248,11 +314,70 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, metavar="FILE")
     serve.add_argument("--keys", metavar="FILE", help="YAML list of {name, key, scopes}")
 
+    _serve(sub)
+
     p = _command(sub, "demo", "run the end-to-end story on local tenants (used by make demo)")
     p.add_argument(
         "--workdir", metavar="DIR", help="where to put the scratch repository and tenants"
     )
+    p.add_argument(
+        "--serve",
+        type=int,
+        nargs="?",
+        const=8080,
+        metavar="PORT",
+        help="then keep the tenants up and run `syncer serve` on 127.0.0.1:PORT (default 8080) "
+        "until Ctrl-C, to look at the status page",
+    )
     return parser
+
+
+def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub, "serve", "the reconciler as a service: schedule, webhook, status page, metrics"
+    )
+    _envs(p)
+    p.add_argument(
+        "--ref", metavar="GITREF", help="reconcile this Git ref, not the work tree (see --fetch)"
+    )
+    p.add_argument(
+        "--every", type=float, default=300.0, metavar="SECONDS", help="run every SECONDS (300)"
+    )
+    p.add_argument(
+        "--jitter",
+        type=float,
+        metavar="SECONDS",
+        help="wait up to this much longer, at random, between runs (default: a tenth of --every)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; any other needs $SYNCER_STATUS_TOKEN)",
+    )
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (8080; 0 picks one)")
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        help="the run history, SQLite (default: $SYNCER_DB, else ~/.local/state/syncer/serve.db)",
+    )
+    p.add_argument(
+        "--fetch",
+        metavar="REMOTE",
+        help="git fetch REMOTE before every run and reconcile REMOTE/BRANCH (unless --ref)",
+    )
+    p.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="the branch a webhook push must name to trigger a run (default: from --ref, else "
+        "the checked-out branch)",
+    )
+    p.add_argument(
+        "--keep-days",
+        type=float,
+        default=400.0,
+        metavar="DAYS",
+        help="how long the run history keeps a run (400 days)",
+    )
 
 
 # The commands, in the order ``syncer --help`` lists them: name -> its module's ``run``.
@@ -268,9 +393,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "publish": publish.run,
     "ids": ids.run,
     "bootstrap": bootstrap.run,
+    "test": test.run,
     "import-awell": import_awell.run,
     "export-awell": export_awell.run,
     "tenant": tenant.run,
+    "serve": serve.run,
     "demo": demo.run,
 }
 
@@ -284,7 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else 1
         return 1 if code == 2 else code
     try:
-        return COMMANDS[args.command](args)
+        logs.configure(args.log_format, verbose=args.command == "serve")
+        with logs.run_context(secrets.token_hex(6)):  # every event of this command carries it
+            return COMMANDS[args.command](args)
     except SyncError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -35,11 +35,12 @@ EXIT_INTERRUPTED = 130
 # What each exit code means (SPEC 7): ``syncer --help`` prints it, and the README's table is this one.
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done, nothing pending",
-    EXIT_ERROR: "error: bad input, unreachable tenant, auth, invalid YAML (one paragraph on stderr, "
-    "no traceback)",
-    EXIT_CHANGES: "`plan`/`report` found changes to apply",
+    EXIT_ERROR: "error: bad input, unreachable tenant, auth, invalid YAML, a commit `verify` refused "
+    "(one paragraph on stderr, no traceback)",
+    EXIT_CHANGES: "`plan`/`report` found changes to apply; `apply`/`reconcile`: a sync window "
+    "deferred writes",
     EXIT_ATTENTION: "drift, conflict, unmanaged or orphaned flows need a person (wins over 2); "
-    "`preflight` blocked; `publish` refused",
+    "`preflight` blocked; `publish` refused; a `test` case fails",
     EXIT_BUG: "unexpected internal error (traceback, please file a bug)",
     EXIT_INTERRUPTED: "interrupted",
 }

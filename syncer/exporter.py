@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import vcs
 from .canonical import digest, fingerprint, ignore_key, render_flow, shape_hash, to_file_form
 from .client import client_for
-from .errors import ConfigError, Problem, ValidationError
+from .errors import ConfigError, GitError, Problem, ValidationError
 from .model import FLOW_KEY_PATTERN, Environment
 from .validate import check_rendered
 from .workspace import FLOWS_DIR, Workspace, ensure_schemas
@@ -60,10 +60,13 @@ def export(
     branch: str | None = None,
     commit: bool = False,
     message: str | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """Export the working versions of ``env`` (a source environment; all flows or ``flow_keys``)
     into ``flows/``, on ``branch`` (created from HEAD when new) and committed when ``commit``.
-    Every file is validated before the first one is written."""
+    Every file is validated before the first one is written, and a file with uncommitted changes
+    someone else made is never overwritten unless ``force`` (``_refuse_overwrites``); the commit
+    holds only the files the export wrote."""
     repo = vcs.require_repo(ws.root) if (commit or branch) else ws.repo
     known = existing_ids(ws.root)
     with client_for(env) as tenant:
@@ -75,6 +78,8 @@ def export(
     live_ids = {str(s["definition_id"]) for s in summaries}
     if not flow_keys:
         result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
+    if not force:
+        _refuse_overwrites(ws.root, repo, [*result.written, *result.removed_paths])
     if branch and repo is not None:
         if vcs.branch_exists(repo, branch):
             vcs.checkout(repo, branch)
@@ -90,6 +95,32 @@ def export(
     if commit and repo is not None:
         result.commit = _commit(repo, env.name, result, message)
     return result
+
+
+def _refuse_overwrites(root: Path, repo: git.Repo | None, paths: Sequence[str]) -> None:
+    """Refuse, naming them, to overwrite or remove files with uncommitted changes (every file,
+    outside Git) unless their bytes are what an earlier export wrote (the parse cache knows them as
+    canonical): a person's work is never lost to an export."""
+    if not paths:
+        return
+    dirty = set(vcs.dirty_files(repo, [FLOWS_DIR])) if repo is not None else set(paths)
+    kept = [rel for rel in paths if rel in dirty and not _written_by_export(root / rel)]
+    if kept:
+        more = f" and {len(kept) - 10} more" if len(kept) > 10 else ""
+        where = "uncommitted changes" if repo is not None else "changes (not a Git repository)"
+        raise GitError(
+            f"export would overwrite {where} in {', '.join(kept[:10])}{more}; nothing was "
+            "written. Commit or stash them first, or pass --force to overwrite them."
+        )
+
+
+def _written_by_export(path: Path) -> bool:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return True  # nothing there to lose
+    known = parse_cache.load_digest(vcs.blob_id(data))
+    return known is not None and known.canonical
 
 
 def _select(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 API_VERSION = "syncer.careflow/v1"
 FLOW_KIND = "CareFlow"
@@ -43,6 +44,8 @@ ANN_VALUE_PREFIX = "syncer.io/value."
 ANN_FILLED_PREFIX = "syncer.io/secret-filled."
 ANN_EXPORTED_HASH = "syncer.io/exported-hash"
 ANN_BOOTSTRAP = "syncer.io/bootstrapped-from"
+ANN_UNCOMMITTED = "syncer.io/uncommitted"  # apply --allow-dirty: the uncommitted files it wrote
+ANN_WINDOW_OVERRIDE = "syncer.io/window-override"  # apply --override-window: who, when and why
 
 
 def flow_file_header(depth: int = 2) -> str:
@@ -103,16 +106,18 @@ def secret_forms(value: str) -> frozenset[str]:
     return frozenset(form for form in forms if form)
 
 
-def mask_secrets(text: str, secrets: Iterable[Any]) -> str:
-    """``text`` with every form (``secret_forms``) of every non-empty secret replaced by ``***``.
+def mask_secrets(text: str, secrets: Iterable[Any], mask: str = MASK) -> str:
+    """``text`` with every form (``secret_forms``) of every non-empty secret replaced by ``mask``.
 
-    The one masking function: the client's error messages and the tenant's error answers use it.
+    The one masking function: the client's error messages, the tenant's error answers and every log
+    line (``report.logs.redact``) use it.
     """
     forms = {f for s in secrets if s not in (None, "") for f in secret_forms(str(s))}
     if not forms or not text:
         return text
     ordered = sorted(forms, key=lambda form: (-len(form), form))  # longest first: no partial masks
-    return re.sub("|".join(_case_free_percent(form) for form in ordered), MASK, text)
+    pattern = "|".join(_case_free_percent(form) for form in ordered)
+    return re.sub(pattern, lambda _match: mask, text)
 
 
 def _case_free_percent(form: str) -> str:
@@ -127,6 +132,21 @@ def _case_free_percent(form: str) -> str:
 def is_managed(annotations: dict[str, str]) -> bool:
     """Whether syncer wrote this flow: its last-applied record is in the tenant's annotations."""
     return ANN_LAST_APPLIED_HASH in annotations
+
+
+def plain_http_to_remote(url: str) -> bool:
+    """Whether ``url`` would carry an API key in clear text off this machine: ``http://`` to a host
+    that is not loopback (127.0.0.0/8, ::1, ``localhost``)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def is_constant_ref(ref: str) -> bool:
@@ -166,7 +186,7 @@ class Environment:
     ignore: tuple[str, ...] = ()
     windows: tuple[Window, ...] = ()
     signed_commits: bool = False
-    allowed_signers: str | None = None
+    allowed_signers_env: str | None = None  # the variable holding the allowed-signers file's path
     path: str = ""
 
     def selects(self, flow_key: str) -> bool:
@@ -360,18 +380,66 @@ class FlowPlan:
         return data
 
 
+class HoldKind(StrEnum):
+    WINDOW = "window"  # a sync window deferred the writes
+    VERIFY = "verify"  # the commit is not signed by an allowed signer: nothing planned or written
+    UNTRUSTED = "untrusted"  # new in the reviewed change: no trusted URL, so not contacted
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why an environment got no writes in a run (or was not even contacted). Reports name it."""
+
+    kind: HoldKind
+    message: str  # a sentence for a person: what held, why, and what to do
+    commit: str = ""  # verify: the refused commit
+    signer: str = ""  # verify: the allowed signer, the key's fingerprint, or "unsigned"
+    window: str = ""  # window: the window that holds writes now
+    next_open: str = ""  # window: when writes are next allowed (ISO 8601, UTC); "" = not soon
+    pending: int = 0  # window: the writes the plan holds back
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value, "message": self.message}
+        for name in ("commit", "signer", "window", "next_open"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        if self.kind is HoldKind.WINDOW:
+            data["pending"] = self.pending
+        return data
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """A setting of an environment file that differs between the trusted base and the reviewed head."""
+
+    field: str  # url | api_key_env | role | verify | windows
+    base: str
+    head: str
+    note: str  # what syncer did about it (e.g. called the base's URL, never the head's)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "base": self.base, "head": self.head, "note": self.note}
+
+
 @dataclass
 class EnvironmentPlan:
     environment: str
     git_commit: str
     flows: list[FlowPlan] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    uncommitted: tuple[str, ...] = ()  # work tree files that differ from git_commit
+    hold: Hold | None = None  # why nothing was (or will be) written here
+    environment_changes: list[SettingChange] = field(default_factory=list)  # base -> head
 
     def summary(self) -> dict[str, int]:
         counts = {status.value: 0 for status in STATUSES}
         for flow in self.flows:
             counts[flow.status.value] += 1
         return counts
+
+    def pending_writes(self) -> int:
+        """How many flows apply would create or update."""
+        return sum(1 for flow in self.flows if flow.status in WRITES)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -382,4 +450,10 @@ class EnvironmentPlan:
         }
         if self.errors:
             data["errors"] = list(self.errors)
+        if self.uncommitted:
+            data["uncommitted"] = list(self.uncommitted)
+        if self.hold is not None:
+            data["held"] = self.hold.to_json()
+        if self.environment_changes:
+            data["environment_changes"] = [c.to_json() for c in self.environment_changes]
         return data

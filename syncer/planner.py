@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from .client import Tenant, client_for
 from .collector import collector_paused
-from .errors import ConfigError, SyncError
+from .errors import ConfigError, SyncError, ValidationError
 from .model import (
     ANN_APPLIED_REVISION,
     ANN_FLOW_KEY,
@@ -24,11 +24,15 @@ from .model import (
     Environment,
     EnvironmentPlan,
     FlowPlan,
+    Hold,
+    HoldKind,
     LiveEdit,
+    Role,
     Status,
     is_managed,
 )
 from .plan import classify, desired_for, diff, expected_from_digest, settled, settled_by_summary
+from .plan.trusted import trusted_environment
 from .workspace import FlowFile, Workspace
 
 T = TypeVar("T")
@@ -68,7 +72,9 @@ def gather(
     digest alone (its document is neither loaded nor hashed) unless ``fetch_all`` asks for every live
     body; ``tenant_only`` lets ``flow_keys`` name flows that only the tenant has."""
     summaries = tenant.list_flows()  # first: the request runs while other environments read Git
-    state = LiveState(EnvironmentPlan(env.name, ws.git_commit), summaries)
+    state = LiveState(
+        EnvironmentPlan(env.name, ws.git_commit, uncommitted=ws.uncommitted), summaries
+    )
     by_id = {str(s["definition_id"]): s for s in summaries}
     by_key = {str(s.get("key")): s for s in summaries}
     in_git, extra = _split_keys(ws, env, flow_keys, by_key, tenant_only)
@@ -224,6 +230,51 @@ def plan_environments(
             return plan_environment(ws, env, tenant, flow_keys)
 
     return for_each_environment(envs, one)
+
+
+def plan_reviewed(
+    head: Workspace,
+    trusted: Workspace,
+    names: Sequence[str],
+    flow_keys: Sequence[str] = (),
+    *,
+    trusted_label: str = "the base",
+) -> list[EnvironmentPlan]:
+    """The plans of ``head``'s target environments (``names``, default all), where every tenant is
+    called at the URL and with the key variable ``trusted`` gives it (``plan.trusted``): a reviewed
+    change never decides where an API key goes. What differs is in each plan's
+    ``environment_changes``; an environment only ``head`` has is not contacted (its plan says so)."""
+    chosen = head.select(names, Role.TARGET)
+    try:
+        known = trusted.environments
+    except ValidationError as exc:
+        raise ConfigError(
+            f"the environment files at {trusted_label} (the trusted side) are not valid, so no "
+            f"tenant was contacted: {exc}"
+        ) from None
+    envs, changes = [], {}
+    for env in chosen:
+        if env.name in known:
+            merged, changes[env.name] = trusted_environment(known[env.name], env)
+            envs.append(merged)
+    planned = {p.environment: p for p in plan_environments(head, envs, flow_keys)} if envs else {}
+    plans = []
+    for env in chosen:
+        plan = planned.get(env.name) or EnvironmentPlan(
+            env.name, head.git_commit, hold=_untrusted(env, trusted_label)
+        )
+        plan.environment_changes = changes.get(env.name, [])
+        plans.append(plan)
+    return plans
+
+
+def _untrusted(env: Environment, trusted_label: str) -> Hold:
+    return Hold(
+        HoldKind.UNTRUSTED,
+        f"environment {env.name} is new in this change: {trusted_label} (the trusted side) does "
+        "not know its tenant, so syncer did not contact it or send it a key, and planned nothing "
+        "there. Review its url and api_key_env; after the merge it is planned like the others.",
+    )
 
 
 def add_base_changes(plans: Sequence[EnvironmentPlan], ws: Workspace, base: Workspace) -> None:

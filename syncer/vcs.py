@@ -6,7 +6,9 @@ gitpython and git errors are translated into ``GitError`` here, with what to do.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,10 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from .errors import GitError
 from .yamlio import write_text_atomically
+
+# gitpython talks to one long-running `git cat-file` per repository: reads from several threads (the
+# planner's environments) take turns.
+_OBJECTS = threading.RLock()
 
 
 def blob_id(data: bytes) -> str:
@@ -26,7 +32,11 @@ def blob_id(data: bytes) -> str:
 class TreeFile:
     path: str  # repository-relative, forward slashes
     blob: str
-    data: bytes
+    read: Callable[[], bytes]  # the blob's bytes, read from the object store only when asked
+
+    @property
+    def data(self) -> bytes:
+        return self.read()
 
 
 def open_repo(path: Path) -> git.Repo | None:
@@ -65,14 +75,20 @@ def head_commit(repo: git.Repo | None) -> str | None:
 def resolve(repo: git.Repo, ref: str) -> str:
     try:
         return repo.commit(ref).hexsha
-    except (GitCommandError, ValueError, git.BadName) as exc:
+    except GitCommandError as exc:
+        raise GitError(
+            f"unknown Git ref `{ref}`: {_git_message(exc)}. Check the branch, tag or commit name."
+        ) from None
+    except (ValueError, git.BadName) as exc:
         raise GitError(
             f"unknown Git ref `{ref}`: {exc}. Check the branch, tag or commit name."
         ) from None
 
 
 def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
-    """Every file under ``folder`` in the tree of ``ref``, without touching the work tree."""
+    """Every file under ``folder`` in the tree of ``ref``, without touching the work tree. A file's
+    bytes are read from the object store only when someone asks for them (a cached digest of its
+    blob id may make that unnecessary)."""
     commit = repo.commit(resolve(repo, ref))
     try:
         tree = commit.tree / folder
@@ -80,23 +96,55 @@ def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
         return
     for item in tree.traverse():
         if isinstance(item, git.Blob):
-            yield TreeFile(str(item.path), item.hexsha, item.data_stream.read())
+            yield TreeFile(str(item.path), item.hexsha, _blob_reader(item))
+
+
+def _blob_reader(blob: git.Blob) -> Callable[[], bytes]:
+    def read() -> bytes:
+        with _OBJECTS:
+            data: bytes = blob.data_stream.read()
+        return data
+
+    return read
+
+
+def paths_at(repo: git.Repo, ref: str, folder: str) -> list[str]:
+    """The paths of every file under ``folder`` at ``ref`` (one ``git ls-tree``; no file is read)."""
+    commit = resolve(repo, ref)
+    try:
+        listed = repo.git.ls_tree("-r", "--name-only", commit, "--", folder)
+    except GitCommandError as exc:
+        raise GitError(f"cannot list {folder} at `{ref}`: {exc.stderr.strip() or exc}") from None
+    return [line for line in listed.splitlines() if line]
 
 
 def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:
-    try:
-        blob = repo.commit(ref).tree / path
-    except (KeyError, GitCommandError, ValueError, git.BadName):
-        return None
-    data: bytes = blob.data_stream.read()
+    with _OBJECTS:
+        try:
+            blob = repo.commit(ref).tree / path
+        except (KeyError, GitCommandError, ValueError, git.BadName):
+            return None
+        data: bytes = blob.data_stream.read()
     return data
 
 
 def dirty_files(repo: git.Repo, paths: Sequence[str] = ()) -> list[str]:
-    """Modified, staged or untracked files (optionally only under ``paths``)."""
-    args = ["--porcelain", "--", *paths] if paths else ["--porcelain"]
-    out = repo.git.status(*args)
-    return sorted(line[3:] for line in out.splitlines() if line.strip())
+    """Modified, staged or untracked files (optionally only under ``paths``), each named: an
+    untracked folder is listed file by file, a rename by both of its paths."""
+    args = ["--porcelain=v1", "-z", "--untracked-files=all", "--", *paths]
+    entries = repo.git.status(*args).split("\0")
+    found: set[str] = set()
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        found.add(entry[3:])
+        if entry[0] in "RC":  # a rename or copy: its source path follows
+            found.add(entries[index])
+            index += 1
+    return sorted(found)
 
 
 def current_branch(repo: git.Repo) -> str | None:
@@ -118,26 +166,49 @@ def checkout_new_branch(repo: git.Repo, name: str, start: str = "HEAD") -> None:
     try:
         repo.git.checkout("-b", name, start)
     except GitCommandError as exc:
-        raise GitError(f"cannot create branch `{name}`: {exc.stderr.strip()}") from None
+        raise GitError(f"cannot create branch `{name}`: {_git_message(exc)}") from None
 
 
 def checkout(repo: git.Repo, name: str) -> None:
     try:
         repo.git.checkout(name)
     except GitCommandError as exc:
-        raise GitError(f"cannot check out `{name}`: {exc.stderr.strip()}") from None
+        raise GitError(f"cannot check out `{name}`: {_git_message(exc)}") from None
 
 
 def commit(repo: git.Repo, paths: Sequence[str], message: str) -> str | None:
-    """Stage ``paths`` (additions and deletions) and commit; None when nothing changed."""
+    """Stage ``paths`` (additions and deletions) and commit exactly them; None when nothing changed.
+
+    Only ``paths`` go into the commit: whatever else a person staged stays staged and uncommitted.
+    """
+    known = [p for p in paths if _tracked_or_present(repo, p)]
+    if not known:
+        return None
     try:
-        repo.git.add("--all", "--", *paths)
-        if not repo.git.diff("--cached", "--name-only"):
+        repo.git.add("--all", "--", *known)
+        if not repo.git.diff("--cached", "--name-only", "--", *known):
             return None
-        repo.git.execute(["git", *_identity_args(repo), "commit", "-m", message, "--no-verify"])
+        repo.git.execute(
+            ["git", *_identity_args(repo), "commit", "-m", message, "--no-verify", "--", *known]
+        )
     except GitCommandError as exc:
-        raise GitError(f"git commit failed: {exc.stderr.strip() or exc}") from None
+        raise GitError(f"git commit failed: {_git_message(exc)}") from None
     return repo.head.commit.hexsha
+
+
+def _tracked_or_present(repo: git.Repo, rel: str) -> bool:
+    """A path git can stage: present in the work tree, or known to the index (a deletion)."""
+    if (Path(repo.working_tree_dir or ".") / rel).exists():
+        return True
+    return bool(repo.git.ls_files("--", rel))
+
+
+def _git_message(exc: GitCommandError) -> str:
+    """What git said, without the command line gitpython puts around it."""
+    text = (exc.stderr or "").strip()
+    for prefix in ("stderr:", "error:", "fatal:"):
+        text = text.removeprefix(prefix).strip()
+    return text.strip("'").strip() or f"git exited with status {exc.status}"
 
 
 def _identity_args(repo: git.Repo) -> list[str]:
@@ -160,13 +231,46 @@ def push(repo: git.Repo, remote: str, branch: str) -> None:
     try:
         repo.git.push(remote, f"{branch}:{branch}")
     except GitCommandError as exc:
-        raise GitError(f"git push to `{remote}` failed: {exc.stderr.strip() or exc}") from None
+        raise GitError(f"git push to `{remote}` failed: {_git_message(exc)}") from None
 
 
-def verify_signature(repo: git.Repo, ref: str, allowed_signers: Path) -> tuple[bool, str]:
-    """Check an SSH-signed commit against an allowed-signers file; returns (ok, git's message)."""
-    if not allowed_signers.is_file():
-        return False, f"allowed signers file {allowed_signers} does not exist"
+@dataclass(frozen=True)
+class Signature:
+    """What git says about a commit's signature, checked against one allowed-signers file."""
+
+    commit: str
+    subject: str
+    status: str  # good | unsigned | unknown_key | bad | expired | revoked | unchecked
+    signer: (
+        str  # the allowed signer's name (good), the key's fingerprint (other signed), "" unsigned
+    )
+    detail: str = ""  # why a signature could not be checked
+
+    @property
+    def good(self) -> bool:
+        return self.status == "good"
+
+
+# git's %G? letters: https://git-scm.com/docs/pretty-formats
+_SIGNATURE_STATUS = {
+    "G": "good",
+    "N": "unsigned",
+    "U": "unknown_key",  # a valid signature by a key that no allowed signer holds
+    "B": "bad",
+    "X": "expired",
+    "Y": "expired",
+    "R": "revoked",
+    "E": "unchecked",
+}
+
+
+def verify_commit(repo: git.Repo, ref: str, allowed_signers: Path) -> Signature:
+    """Check ``ref``'s signature (git SSH signatures) against ``allowed_signers``.
+
+    ssh-keygen is named explicitly, so that no configured program stands in for it; the result comes
+    from git's signature placeholders, not from parsing its messages.
+    """
+    sha = resolve(repo, ref)
     try:
         out = repo.git.execute(
             [
@@ -174,17 +278,25 @@ def verify_signature(repo: git.Repo, ref: str, allowed_signers: Path) -> tuple[b
                 "-c",
                 "gpg.format=ssh",
                 "-c",
+                "gpg.ssh.program=ssh-keygen",
+                "-c",
                 f"gpg.ssh.allowedSignersFile={allowed_signers}",
-                "verify-commit",
-                "--raw",
-                resolve(repo, ref),
-            ],
-            with_extended_output=True,
+                "show",
+                "-s",
+                "--no-show-signature",
+                "--format=%G?%x00%GS%x00%GF%x00%s",
+                sha,
+            ]
         )
     except GitCommandError as exc:
-        return False, (exc.stderr or str(exc)).strip()
-    status, stdout, stderr = out
-    return status == 0, (stderr or stdout).strip()
+        return Signature(sha, "", "unchecked", "", _git_message(exc))
+    letter, signer, fingerprint, subject = [*str(out).split("\x00"), "", "", ""][:4]
+    status = _SIGNATURE_STATUS.get(letter.strip(), "unchecked")
+    detail = ""
+    if status == "unchecked" and shutil.which("ssh-keygen") is None:
+        detail = "ssh-keygen (OpenSSH) is not installed on this machine"
+    name = signer if status == "good" else fingerprint
+    return Signature(sha, subject.strip(), status, name.strip(), detail)
 
 
 # -- branches for a single file (backports) ---------------------------------------------------
@@ -258,3 +370,14 @@ def _restore(repo: git.Repo, root: Path, rel: str) -> None:
         path.unlink(missing_ok=True)
     else:
         path.write_bytes(data)
+
+
+def fetch(repo: git.Repo, remote: str) -> None:
+    """``git fetch REMOTE`` (``syncer serve --fetch``): moves remote-tracking refs, never the work tree."""
+    try:
+        repo.git.fetch(remote, "--prune")
+    except GitCommandError as exc:
+        raise GitError(
+            f"git fetch from `{remote}` failed: {exc.stderr.strip() or exc}. Check the remote's URL "
+            "and credentials; the run reconciles nothing until the fetch works."
+        ) from None

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from syncer.model import iter_value_items
 from syncer.tenant.embedded import RunningTenant, start_tenant
 
 ADMIN_KEY = "admin-key-0b8e1c6f2d"
@@ -35,6 +36,15 @@ TEST_KEYS: list[dict[str, Any]] = [
 ]
 
 TenantFactory = Callable[..., RunningTenant]
+
+
+def tenant_view(definition: dict[str, Any]) -> dict[str, Any]:
+    """What a tenant returns for a stored definition: concealed values replaced by has_value."""
+    view = copy.deepcopy(definition)
+    for _ref, item in iter_value_items(view):
+        if item.get("concealed"):
+            item["has_value"] = bool(item.pop("value", None))
+    return view
 
 
 def auth(key: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ from syncer.plan import (
     write_body,
 )
 from syncer.plan.diff import diff
+from tests.conftest import tenant_view
 from tests.e2e.landscape import example_flow
 from tests.strategies import careflows
 
@@ -48,15 +49,6 @@ def _no_secret(_variable: str) -> bool:
     return False
 
 
-def _tenant_view(definition: dict[str, Any]) -> dict[str, Any]:
-    """What a tenant returns for a stored definition: concealed values replaced by has_value."""
-    view = copy.deepcopy(definition)
-    for _ref, item in iter_value_items(view):
-        if item.get("concealed"):
-            item["has_value"] = bool(item.pop("value", None))
-    return view
-
-
 def _applied(flow: dict[str, Any], env: Environment = ENV) -> dict[str, Any]:
     """The live flow right after syncer created it (what the tenant would answer)."""
     desired = desired_for(flow, env)
@@ -66,9 +58,9 @@ def _applied(flow: dict[str, Any], env: Environment = ENV) -> dict[str, Any]:
     return {
         "definition_id": flow["metadata"]["definition_id"],
         "revision": 1,
-        "definition": _tenant_view(body),
+        "definition": tenant_view(body),
         "annotations": annotations,
-        "content_hash": content_hash(_tenant_view(body)),
+        "content_hash": content_hash(tenant_view(body)),
     }
 
 

@@ -4,7 +4,6 @@ whenever the fast path settles a flow, and the fast path settles what syncer has
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -22,6 +21,7 @@ from syncer.plan import (
     settled_by_summary,
     write_body,
 )
+from tests.conftest import tenant_view
 from tests.strategies import careflows
 
 SECRET = "s3cret-value-never-shown"
@@ -62,14 +62,6 @@ def _worlds(draw: st.DrawFn) -> tuple[dict[str, Any], Environment, Environment, 
     return document, applied_with, planned_with, available
 
 
-def _tenant_view(body: dict[str, Any]) -> dict[str, Any]:
-    view = copy.deepcopy(body)
-    for _ref, item in iter_value_items(view):
-        if item.get("concealed"):
-            item["has_value"] = bool(item.pop("value", None))
-    return view
-
-
 def _written(document: dict[str, Any], env: Environment, available: set[str]) -> dict[str, Any]:
     """The tenant's GET body right after syncer created the flow with ``env``."""
     plan = classify("k", desired_for(document, env), None, env, available.__contains__)
@@ -79,7 +71,7 @@ def _written(document: dict[str, Any], env: Environment, available: set[str]) ->
         "definition_id": document["metadata"]["definition_id"],
         "key": "k",
         "revision": 1,
-        "definition": _tenant_view(body),
+        "definition": tenant_view(body),
         "annotations": annotations,
     }
 

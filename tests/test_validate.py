@@ -689,9 +689,14 @@ def test_the_real_awell_export_imports_into_a_valid_flow(
     assert main(["import-awell", str(REAL_EXPORT), "--repo", str(tmp_path)]) == 0
     capsys.readouterr()
     result = validate.check_repository(tmp_path)
-    assert result.problems == [] and result.flows == 1
-    # Awell's own export names a dynamic variable that is not in it: a warning, not an error.
-    assert result.warnings and all("yR6_LtzzDUEu" in w.message for w in result.warnings)
+    assert result.problems == [] and result.flows == 1 and result.tests == 1
+    # Awell's own export names a dynamic variable that is not in it: a warning, not an error; and its
+    # validation.yaml (brought along into tests/) a checklist the flow does not have: a warning too.
+    flow_warnings = [w for w in result.warnings if w.path.endswith("flow.yaml")]
+    assert flow_warnings and all("yR6_LtzzDUEu" in w.message for w in flow_warnings)
+    assert [w.message for w in result.warnings if w not in flow_warnings] == [
+        "the flow has no checklist action titled `checky cheese`; this entry is never used."
+    ]
 
 
 # --- environments --------------------------------------------------------------------------------------
@@ -750,11 +755,18 @@ def test_windows_and_verify_are_checked(repo: Path) -> None:
     if os.path.isdir("/usr/share/zoneinfo"):
         assert any("Did you mean `Europe/Brussels`?" in p for p in problems)
     assert any(
-        "`verify.signed_commits` is true but `allowed_signers` is missing" in p for p in problems
+        "`verify.signed_commits` is true but `allowed_signers_env` is missing" in p
+        for p in problems
     )
 
 
-def test_allowed_signers_file_must_exist(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_allowed_signers_in_the_repository_are_refused_saying_why(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commit being verified must never vouch for itself (SPEC 4): a repository file is refused,
+    even when it exists; the operator's variable is the only way."""
+    (repo / ".syncer").mkdir()
+    (repo / ".syncer" / "allowed_signers").write_text("dev@example.org ssh-ed25519 AAAA\n", "utf-8")
     _edit(
         repo,
         ENV_FILE,
@@ -763,12 +775,42 @@ def test_allowed_signers_file_must_exist(repo: Path, capsys: pytest.CaptureFixtu
     )
     code, _out, err = _validate(repo, capsys)
     assert code == 1
-    _assert_error(
-        err, f"{ENV_FILE}:24:3", "`.syncer/allowed_signers` is not a file in the repository"
+    _assert_error(err, f"{ENV_FILE}:24:3", "could add its own key there and vouch for itself")
+    assert "allowed_signers_env: SYNCER_ALLOWED_SIGNERS" in err
+    _edit(
+        repo,
+        ENV_FILE,
+        "  allowed_signers: .syncer/allowed_signers\n",
+        "  allowed_signers_env: SYNCER_ALLOWED_SIGNERS\n",
     )
-    (repo / ".syncer").mkdir()
-    (repo / ".syncer" / "allowed_signers").write_text("dev@example.org ssh-ed25519 AAAA\n", "utf-8")
     assert _validate(repo, capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("http://127.0.0.1:8402", True),
+        ("http://127.8.9.10:8402", True),
+        ("http://[::1]:8402", True),
+        ("http://localhost:8402", True),
+        ("https://tenant.example.org", True),
+        ("http://tenant.example.org", False),
+        ("http://10.0.0.5:8402", False),
+        ("HTTP://Tenant.Example.org/api", False),
+        ("http://localhost.evil.example.org", False),
+    ],
+)
+def test_a_remote_url_must_be_https(
+    repo: Path, capsys: pytest.CaptureFixture[str], url: str, ok: bool
+) -> None:
+    _edit(repo, ENV_FILE, "url: http://127.0.0.1:8402", f"url: '{url}'")
+    code, _out, err = _validate(repo, capsys)
+    if ok:
+        assert code == 0, err
+        return
+    assert code == 1
+    _assert_error(err, f"{ENV_FILE}:6:1", "plain http:// to a host that is not loopback")
+    assert url not in err  # a URL may carry credentials: never echoed
 
 
 @pytest.mark.parametrize(

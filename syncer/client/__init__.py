@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from syncer import __version__, errors, model
+from syncer.report import logs
 
 from .tenant_api import (
     Call,
@@ -76,6 +77,12 @@ class TenantClient:
             raise errors.ConfigError(
                 f"environment {environment}: url {base_url!r} is not an http(s) URL; fix `url` "
                 f"in environments/{environment}.yaml"
+            )
+        if model.plain_http_to_remote(base_url):
+            raise errors.ConfigError(
+                f"environment {environment}: `url` is plain http:// to a host that is not loopback, "
+                "and the API key is never sent in clear text. Use the tenant's https:// URL in "
+                f"environments/{environment}.yaml."
             )
         self.environment = environment
         self.base_url = base_url.rstrip("/")
@@ -295,6 +302,7 @@ class TenantClient:
         with self._lock:
             self.stats.bytes_received += response.num_bytes_downloaded
             self.stats.not_modified += response.status_code == 304
+            self.stats.by_status[response.status_code] += 1
         return response
 
     def _wait(self, call: Call, attempt: int, response: httpx.Response | None, why: str) -> None:
@@ -473,14 +481,19 @@ def request_timeout() -> float:
     return seconds
 
 
-def client_for(environment: model.Environment, **kw: Any) -> TenantClient:
-    """A client for ``environment``, its API key read from the variable the environment names."""
+def client_for(environment: model.Environment, **kw: Any) -> Tenant:
+    """A client for ``environment``, its API key read from the variable the environment names.
+
+    The one place that picks the implementation of ``Tenant`` (today the reference tenant API)."""
     key = os.environ.get(environment.api_key_env, "")
     if not key.strip():
         raise errors.ConfigError(
             f"environment {environment.name}: the API key variable ${environment.api_key_env} is "
             f"not set or empty; set it to the tenant API key of {environment.name} ({environment.url})"
         )
+    logs.register_secret(key)  # never in a log line, whatever logger or exception carries it
+    for variable in environment.secrets.values():
+        logs.register_secret(os.environ.get(variable))
     kw.setdefault("api_key_env", environment.api_key_env)
     kw.setdefault("timeout", request_timeout())
     return TenantClient(environment.name, environment.url, key.strip(), **kw)

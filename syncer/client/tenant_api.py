@@ -24,9 +24,14 @@ from syncer import errors, model
 
 
 class Tenant(Protocol):
-    """What the reconciler needs from a tenant; a vendor adapter can implement it later."""
+    """What syncer needs from a tenant: everything above the client is typed against this protocol,
+    so a second implementation (a vendor adapter) plugs in at ``client_for`` without touching the
+    planner, apply or export. It is a context manager that closes its connections on exit."""
 
     environment: str
+
+    def __enter__(self) -> Tenant: ...
+    def __exit__(self, *exc_info: object) -> None: ...
 
     def tenant(self) -> dict[str, Any]: ...
     def put_identifier_systems(self, items: list[dict[str, str]]) -> dict[str, Any]: ...
@@ -64,6 +69,7 @@ class ClientStats:
     bytes_received: int = 0  # response bytes as downloaded
     not_modified: int = 0  # 304 answers: reads the ETag saved
     by_route: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path template)
+    by_status: Counter[int] = field(default_factory=Counter)  # HTTP status code of every answer
 
 
 @dataclass(frozen=True)

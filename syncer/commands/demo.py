@@ -13,6 +13,7 @@ import argparse
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -46,7 +47,7 @@ class Story:
 
     def say(self, step: str, text: str) -> None:
         self.console.rule(f"[bold]{step}[/bold]")
-        self.console.print(text)
+        self.console.print(text, soft_wrap=True, markup=False)  # commands stay copyable
 
     def syncer(self, *argv: str) -> int:
         self.console.print(f"[dim]$ syncer {' '.join(argv)}[/dim]")
@@ -190,10 +191,47 @@ def run(args: argparse.Namespace) -> int:
         story.syncer("apply", "--yes")
         report = workdir / "report.md"
         story.syncer("report", "--output", "markdown", "--out", str(report))
-    story.say(
-        "Done",
-        f"Git repository: {story.repo}\nTenant databases: {workdir / 'tenants'}\n"
-        f"Pull-request report: {report}\nNext: `syncer backport --env production-eu --flow "
-        f"{HOTFIX_FLOW} --repo {story.repo}` turns the hotfix into a reviewed change.",
-    )
+        if args.serve is not None:
+            return _serve(story, args.serve)
+    story.say("Done", _closing(story, report))
     return 0
+
+
+def _closing(story: Story, report: Path) -> str:
+    """Where things are, and commands that work now that the demo (and its tenants) ended."""
+    me = "syncer" if shutil.which("syncer") else f"{sys.executable} -m syncer"
+    eu = story.tenants["production-eu"]
+    db = story.workdir / "tenants" / "production-eu.db"
+    return "\n".join(
+        [
+            f"Git repository: {story.repo}",
+            f"Tenant databases: {story.workdir / 'tenants'}",
+            f"Pull-request report: {report}",
+            "",
+            f"Works now, without tenants: `{me} validate --repo {story.repo}` and "
+            f"`git -C {story.repo} log --stat`.",
+            "The three tenants ran inside this demo and have stopped with it. To turn the hotfix "
+            "into a reviewed change, start production-eu again (same database, same port, a key "
+            "of your choosing) and run backport:",
+            "$ export SYNCER_PRODUCTION_EU_API_KEY=a-key-of-your-choosing",
+            f'$ SYNCER_TENANT_KEYS="syncer-ci:$SYNCER_PRODUCTION_EU_API_KEY:read+write" {me} '
+            f"tenant serve --name production-eu --kind production --region eu --port {eu.port} "
+            f"--db {db} &",
+            f"$ {me} backport --env production-eu --flow {HOTFIX_FLOW} --repo {story.repo}",
+            "Status page: `make demo-serve` runs the story again and keeps the tenants and "
+            "`syncer serve` running, with the page at http://127.0.0.1:8080/ (Ctrl-C stops them).",
+        ]
+    )
+
+
+def _serve(story: Story, port: int) -> int:
+    """`demo --serve`: the tenants stay up and `syncer serve` shows them until Ctrl-C."""
+    from ..serve import serve, settings_for
+
+    story.say(
+        "10. syncer serve",
+        f"Status page: http://127.0.0.1:{port}/ (the drift in production-eu is in its banner; "
+        f"metrics at /metrics). Ctrl-C stops the service and the tenants.",
+    )
+    db = story.workdir / "serve.db"
+    return serve(settings_for(story.repo, (), None, 60.0, None, db, "demo-ci", port=port))

@@ -1,4 +1,8 @@
-"""`syncer export`: Sandbox working versions -> canonical YAML under flows/, optionally committed."""
+"""`syncer export`: Sandbox working versions -> canonical YAML under flows/, optionally committed.
+
+Refuses to overwrite a flow file with uncommitted changes (`--force` overwrites it); `--commit` commits
+only the files the export wrote.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from ._progress import status
 
 
 def run(args: argparse.Namespace) -> int:
-    return export_flows(args.repo, args.env, args.flow, args.branch, args.commit, args.message)
+    return export_flows(
+        args.repo, args.env, args.flow, args.branch, args.commit, args.message, args.force
+    )
 
 
 def export_flows(
@@ -22,6 +28,7 @@ def export_flows(
     branch: str | None,
     commit: bool,
     message: str | None,
+    force: bool = False,
 ) -> int:
     if message and not commit:
         raise UsageError("-m/--message needs --commit.")
@@ -31,7 +38,9 @@ def export_flows(
         [e.name for e in envs], "--env NAME", "export reads one source environment at a time"
     )
     with status(f"exporting from {name}"):
-        result = export(ws, envs[0], flow_keys, branch=branch, commit=commit, message=message)
+        result = export(
+            ws, envs[0], flow_keys, branch=branch, commit=commit, message=message, force=force
+        )
     _print(name, result, commit)
     return 0
 

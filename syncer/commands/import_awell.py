@@ -13,6 +13,7 @@ from .. import awell, model, validate, yamlio
 from ..awell import folder as awellio
 from ..awell.tables import ENCRYPTED_PREFIX
 from ..errors import EXIT_ERROR, EXIT_OK, Problem, RefusedError, ValidationError
+from ..testcases.imported import ImportedCases, cases_of_export
 from ..workspace import ensure_schemas
 from ..yamlio import write_text_atomically
 
@@ -28,12 +29,43 @@ def run(args: argparse.Namespace) -> int:
     relative = Path("flows", metadata["key"], "flow.yaml")
     if ENCRYPTED_PREFIX in text:  # unreachable by design; a last guard before the disk
         raise ValidationError([Problem(str(relative), "would contain an encrypted Awell value.")])
+    tests = (
+        None if args.without_tests else cases_of_export(source, metadata["key"], result.document)
+    )
     _check_target(repo, relative, metadata["definition_id"], force=args.force)
+    if tests is not None:
+        _check_tests_target(repo, tests, force=args.force)
     write_text_atomically(repo / relative, text)
+    if tests is not None:
+        write_text_atomically(repo / tests.relative, tests.text)
     copied = ensure_schemas(repo)
-    _print_summary(result, relative, source, folder.ignored, copied)
+    ignored = [name for name in folder.ignored if tests is None or name != tests.source.name]
+    _print_summary(result, relative, source, ignored, copied)
+    _print_tests(tests)
     _print_validation(yamlio.load_text(text, relative.as_posix()), metadata["key"])
     return EXIT_OK
+
+
+def _check_tests_target(repo: Path, tests: ImportedCases, *, force: bool) -> None:
+    """A test file already in the repository is only replaced with --force (it may hold local cases)."""
+    target = repo / tests.relative
+    if target.exists() and not force and target.read_bytes() != tests.text.encode("utf-8"):
+        raise RefusedError(
+            f"{tests.relative.as_posix()} already exists; nothing was written. Pass --force to"
+            " overwrite it, or --without-tests to import the flow alone.",
+            exit_code=EXIT_ERROR,
+        )
+
+
+def _print_tests(tests: ImportedCases | None) -> None:
+    if tests is None:
+        return
+    count = f"{tests.cases} case{'' if tests.cases == 1 else 's'}"
+    print(
+        f"Test cases: {tests.source.name} ({count}) into {tests.relative.as_posix()}; run `syncer test`"
+    )
+    for warning in tests.warnings:
+        print(f"warning: {warning}")
 
 
 def _check_target(repo: Path, relative: Path, definition_id: str, *, force: bool) -> None:

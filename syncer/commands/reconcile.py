@@ -1,7 +1,9 @@
 """`syncer reconcile`: plan and apply every target environment in parallel (CI on merge, schedules).
 
-Honours each environment's `windows` (writes only inside them; plan and report always run) and `verify`
-(writes only commits signed by an allowed signer). `--every SECONDS` keeps running as a loop.
+Honours each environment's `windows` (writes only inside them; plan and report always run; exit 2 when
+one deferred writes) and `verify` (writes exactly a commit signed by an allowed signer; exit 1 when it
+refuses one). Uncommitted changes are refused unless `--allow-dirty`. `--every SECONDS` keeps running
+as a loop.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from ..apply import actor, exit_code, outcome_lines
+from ..apply import actor, outcome_lines
 from ..backport.pulls import open_backport_prs
 from ..errors import EXIT_ERROR, SyncError, UsageError
 from ..model import Role
@@ -29,6 +31,7 @@ class _Asked:
     open_backport_prs: bool
     max_runs: int | None
     output: str
+    allow_dirty: bool
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         args.open_backport_prs,
         args.max_runs,
         args.output,
+        args.allow_dirty,
     )
     if asked.every is not None and not asked.every >= 1:  # also NaN
         raise UsageError(
@@ -61,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
 def _once(asked: _Asked) -> int:
     ws = workspace(asked.repo, asked.ref)  # read again every run: Git may have moved
     try:
-        done = reconcile_once(ws, ws.select(asked.env_names, Role.TARGET), actor())
+        envs = ws.select(asked.env_names, Role.TARGET)
+        done = reconcile_once(ws, envs, actor(), allow_dirty=asked.allow_dirty)
     except SyncError as exc:
         if asked.every is None:
             raise
@@ -74,4 +79,4 @@ def _once(asked: _Asked) -> int:
         open_backport_prs(ws, done.plans, notify=say)
     for line in outcome_lines(done.results):
         say(line)
-    return exit_code(done.results, done.plans)
+    return done.exit_code()

@@ -28,7 +28,8 @@ def validate(repo: str, paths: list[str], output: str) -> int:
 
 
 def _summary(result: RepositoryCheck) -> str:
-    read = f"{_count(result.flows, 'flow')} and {_count(result.environments, 'environment')}"
+    tests = f", {_count(result.tests, 'test-case file')}" if result.tests else ""
+    read = f"{_count(result.flows, 'flow')}{tests} and {_count(result.environments, 'environment')}"
     if result.problems:
         return f"{_count(len(result.problems), 'problem')} in {read}; nothing was written."
     warned = f" ({_count(len(result.warnings), 'warning')})" if result.warnings else ""

@@ -77,11 +77,13 @@ __all__ = [
 
 
 def exit_code(plans: Sequence[EnvironmentPlan]) -> int:
-    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written, else 0."""
+    """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written (or an
+    environment's trust settings change, or a new environment was not contacted), else 0."""
     statuses = {flow.status for plan in plans for flow in plan.flows}
     if statuses & NEEDS_PERSON:
         return EXIT_ATTENTION
-    if statuses & WRITES:
+    reviewed = any(plan.environment_changes or plan.hold is not None for plan in plans)
+    if statuses & WRITES or reviewed:
         return EXIT_CHANGES
     return EXIT_OK
 

@@ -8,7 +8,7 @@ SPEC 6. A concealed value is read (through a callback) only here, at the last mo
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..canonical import layout_hash, plain_copy
@@ -104,9 +104,16 @@ def _copy_path(source: dict[str, Any], target: dict[str, Any], dotted: str) -> N
 
 
 def annotations_after(
-    plan: FlowPlan, *, git_commit: str, actor: str, now: str, revision: int
+    plan: FlowPlan,
+    *,
+    git_commit: str,
+    actor: str,
+    now: str,
+    revision: int,
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The annotations written with a flow: the last-applied record of SPEC 6.
+    """The annotations written with a flow: the last-applied record of SPEC 6, and ``notes`` about
+    this write (uncommitted files written, a window overridden), which the next write drops.
 
     A value kept because the destination changed it keeps its *old* record, so that it stays
     "changed in the destination" and is never overwritten by a later promotion.
@@ -125,6 +132,7 @@ def annotations_after(
             ANN_FLOW_KEY: plan.key,
         }
     )
+    result.update({k: v for k, v in (notes or {}).items() if k.startswith(ANNOTATION_PREFIX)})
     for keep in (ANN_EXPORTED_HASH, ANN_BOOTSTRAP):
         if keep in old:
             result[keep] = old[keep]

@@ -8,7 +8,7 @@ allow windows, a write also needs one of them open.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -32,3 +32,38 @@ def writes_allowed(windows: Sequence[Window], at: datetime) -> tuple[bool, str]:
     if allows and not any(is_open(w, at) for w in allows):
         return False, "no allow window is open"
     return True, ""
+
+
+def next_open(
+    windows: Sequence[Window], at: datetime, horizon: timedelta = timedelta(days=62)
+) -> datetime | None:
+    """The first moment at or after ``at`` when ``writes_allowed`` says yes (None: not within
+    ``horizon``). Jumps from one window edge to the next: the end of an open deny window, the next
+    start of an allow window."""
+    moment = at
+    for _ in range(500):
+        if writes_allowed(windows, moment)[0]:
+            return moment
+        edges = [edge for w in windows if (edge := _next_edge(w, moment)) is not None]
+        later = [edge for edge in edges if edge > moment]
+        if not later:
+            return None
+        moment = min(later)
+        if moment - at > horizon:
+            return None
+    return None
+
+
+def _next_edge(window: Window, at: datetime) -> datetime | None:
+    local = at.astimezone(ZoneInfo(window.timezone))
+    duration = timedelta(seconds=window.duration_seconds)
+    if window.kind == "deny" and is_open(window, at):
+        fired = croniter(window.cron, local - duration).get_next(datetime)
+        return _utc(fired + duration)
+    if window.kind == "allow" and not is_open(window, at):
+        return _utc(croniter(window.cron, local).get_next(datetime))
+    return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)

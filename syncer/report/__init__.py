@@ -25,14 +25,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, Status
+from ..model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, HoldKind, Status
 from . import mermaid
 from .safe_text import Style, code_span, html_text, md
 from .text import render_text
 from .words import (
     CAP,
     CONCEALED,
+    HOLD_TITLES,
     ORDER,
+    SETTINGS_TITLE,
     RenderOptions,
     capped,
     change_sections,
@@ -45,6 +47,7 @@ from .words import (
     is_breaking,
     ordered,
     raw_text,
+    uncommitted_note,
     who_edited,
 )
 
@@ -189,6 +192,7 @@ def _md_environment(plan: EnvironmentPlan, s: Style, o: RenderOptions, budget: i
     ]
     lines += [f"- **Error:** {md(error, 500)}" for error in plan.errors]
     lines += [""] if plan.errors else []
+    lines += _md_environment_notes(plan, s)
     flows = ordered(plan.flows)
     size = sum(len(line) + 1 for line in lines)
     for flow in flows:
@@ -203,6 +207,32 @@ def _md_environment(plan: EnvironmentPlan, s: Style, o: RenderOptions, budget: i
         more = f" and {hidden} more" if hidden else ""
         names = ", ".join(code_span(k) for k in in_sync)
         lines += [f"**In sync** ({len(in_sync) + hidden}): {names}{more}", ""]
+    return lines
+
+
+def _md_environment_notes(plan: EnvironmentPlan, s: Style) -> list[str]:
+    """Why writes are held, the trust settings the reviewed change edits, uncommitted files read."""
+    lines = []
+    if plan.hold is not None:
+        icon = "⏸️" if plan.hold.kind is HoldKind.WINDOW else "⛔"
+        title = HOLD_TITLES[plan.hold.kind]
+        lines += [f"> **{icon} {title}:** {s.ours(plan.hold.message, 800)}", ""]
+    if plan.environment_changes:
+        lines += [
+            f"**⚠️ {SETTINGS_TITLE}:**",
+            "",
+            "| setting | base (trusted) | this change | what syncer did |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {code_span(c.field)} | {code_span(c.base, 200)} | {code_span(c.head, 200)} "
+            f"| {md(c.note, 300)} |"
+            for c in plan.environment_changes
+        ]
+        lines.append("")
+    note = uncommitted_note(plan)
+    if note:
+        lines += [f"> **Uncommitted:** {md(note, 800)}", ""]
     return lines
 
 

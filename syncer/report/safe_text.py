@@ -84,8 +84,10 @@ class Style:
     def code(self, value: object) -> str:
         return code_span(value) if self.markdown else flatten(value)
 
-    def ours(self, value: str) -> str:
-        return _md_with_code(value) if self.markdown else flatten(value, 400).replace("`", "")
+    def ours(self, value: str, limit: int = 400) -> str:
+        if self.markdown:
+            return _md_with_code(value, limit)
+        return flatten(value, limit).replace("`", "")
 
     def bold(self, value: str) -> str:
         return f"**{value}**" if self.markdown else self.paint(value, "bold")

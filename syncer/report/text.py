@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from ..model import EnvironmentPlan, FlowPlan, Status
+from ..model import EnvironmentPlan, FlowPlan, HoldKind, Status
 from .safe_text import Style, flatten
 from .words import (
     CONCEALED,
+    HOLD_TITLES,
     ORDER,
+    SETTINGS_TITLE,
     RenderOptions,
     change_sections,
     concealed_refs,
@@ -16,6 +18,7 @@ from .words import (
     is_breaking,
     ordered,
     raw_text,
+    uncommitted_note,
     who_edited,
 )
 
@@ -37,6 +40,11 @@ def render_text(plans: list[EnvironmentPlan], *, color: bool = False) -> str:
     return "\n".join(lines).rstrip() + "\n" if lines else "No environments were planned.\n"
 
 
+def render_flow_text(flow: FlowPlan, environment: str) -> list[str]:
+    """One flow's verdict in words, plain lines (the status page shows them)."""
+    return [line.strip() for line in _text_flow(flow, environment, Style(markdown=False))]
+
+
 def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     counts = plan.summary()
     commit = f" (git {flatten(plan.git_commit[:12])})" if plan.git_commit else ""
@@ -45,6 +53,7 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
         "  " + " · ".join(f"{status.value} {counts[status.value]}" for status in ORDER),
     ]
     lines += [f"  {s.paint('error:', 'red')} {flatten(e, 500)}" for e in plan.errors]
+    lines += _environment_notes(plan, s)
     flows = ordered(plan.flows)
     for flow in flows:
         if flow.status is not Status.IN_SYNC:
@@ -53,6 +62,26 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     if in_sync:
         lines += ["", s.paint(f"  in sync: {', '.join(in_sync)}", "dim")]
     return [*lines, ""]
+
+
+def _environment_notes(plan: EnvironmentPlan, s: Style) -> list[str]:
+    """Why writes are held, the trust settings the reviewed change edits, uncommitted files read."""
+    lines = []
+    if plan.hold is not None:
+        colour = "yellow" if plan.hold.kind is HoldKind.WINDOW else "red"
+        title = s.paint(HOLD_TITLES[plan.hold.kind] + ":", colour)
+        lines.append(f"  {title} {s.ours(plan.hold.message, 800)}")
+    if plan.environment_changes:
+        lines.append(f"  {s.paint(SETTINGS_TITLE + ':', 'yellow')}")
+        lines += [
+            f"    {flatten(c.field)}: base {flatten(c.base, 200)} -> this change "
+            f"{flatten(c.head, 200)} ({flatten(c.note, 300)})"
+            for c in plan.environment_changes
+        ]
+    note = uncommitted_note(plan)
+    if note:
+        lines.append(f"  {s.paint('uncommitted:', 'yellow')} {flatten(note, 800)}")
+    return lines
 
 
 def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:

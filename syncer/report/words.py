@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..model import Change, Component, FlowPlan, LiveEdit, Status, iter_value_items
+from ..model import (
+    Change,
+    Component,
+    EnvironmentPlan,
+    FlowPlan,
+    HoldKind,
+    LiveEdit,
+    Status,
+    iter_value_items,
+)
 from .safe_text import CONTROL, Style, flatten
 
 EXCERPT_LIMIT = 80  # characters of a before/after value shown inline
@@ -316,3 +325,22 @@ def capped(items: list[Any], o: RenderOptions) -> tuple[list[Any], int]:
 def raw_text(value: Any) -> str:
     """A constant's value as text (JSON for anything but a string), not yet made safe to show."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+HOLD_TITLES = {
+    HoldKind.VERIFY: "Commit not verified: nothing planned or written",
+    HoldKind.WINDOW: "Writes held by a sync window",
+    HoldKind.UNTRUSTED: "Not contacted: new in this change",
+}
+SETTINGS_TITLE = "Environment settings this change edits (review them)"
+
+
+def uncommitted_note(plan: EnvironmentPlan) -> str:
+    """The work tree files the plan read that are not committed (empty when there are none)."""
+    if not plan.uncommitted:
+        return ""
+    more = f" and {len(plan.uncommitted) - 10} more" if len(plan.uncommitted) > 10 else ""
+    return (
+        f"Planned from the work tree, with uncommitted changes: {', '.join(plan.uncommitted[:10])}"
+        f"{more}. apply and reconcile refuse them unless --allow-dirty."
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..canonical import render_flow, to_file_form
 from ..errors import Problem, ValidationError
+from ..model import plain_http_to_remote
 from ..yamlio import Document, JsonPath, document_from_data
 from . import semantics
 from .schema import quoted, schema_findings
@@ -105,13 +106,7 @@ def _environment_meaning(doc: Document, data: dict[str, Any]) -> Iterator[Proble
             yield doc.problem(
                 (*path, "timezone"), f"{quoted(zone)} is not a known time zone.", hint
             )
-    verify = data.get("verify") or {}
-    if verify.get("signed_commits") and not verify.get("allowed_signers"):
-        yield doc.problem(
-            ("verify",),
-            "`verify.signed_commits` is true but `allowed_signers` is missing.",
-            "Name the allowed-signers file, e.g. `allowed_signers: .syncer/allowed_signers`.",
-        )
+    yield from _trust_problems(doc, data)
     seen: set[str] = set()
     for index, system in enumerate(data.get("identifier_systems") or []):
         if system.get("name") in seen:
@@ -121,6 +116,35 @@ def _environment_meaning(doc: Document, data: dict[str, Any]) -> Iterator[Proble
                 "List each identifier system once.",
             )
         seen.add(system.get("name"))
+
+
+def _trust_problems(doc: Document, data: dict[str, Any]) -> Iterator[Problem]:
+    """Where the API key goes and who vouches for a commit (SPEC 4, trust boundaries)."""
+    url = data.get("url")
+    if isinstance(url, str) and plain_http_to_remote(url):
+        # The URL is never echoed: it may carry credentials.
+        yield doc.problem(
+            ("url",),
+            "`url` is plain http:// to a host that is not loopback: the API key would travel in "
+            "clear text.",
+            "Use the tenant's https:// URL (http:// is only for 127.0.0.1, ::1 and localhost).",
+        )
+    verify = data.get("verify") or {}
+    if "allowed_signers" in verify:
+        yield doc.problem(
+            ("verify", "allowed_signers"),
+            "`verify.allowed_signers` names a file in the repository, so the commit being verified "
+            "could add its own key there and vouch for itself; it is refused.",
+            "Keep the allowed-signers file outside the repository, set an environment variable to "
+            "its path, and name that variable: `allowed_signers_env: SYNCER_ALLOWED_SIGNERS`.",
+        )
+    elif verify.get("signed_commits") and not verify.get("allowed_signers_env"):
+        yield doc.problem(
+            ("verify",),
+            "`verify.signed_commits` is true but `allowed_signers_env` is missing.",
+            "Name the environment variable that holds the allowed-signers file's path, e.g. "
+            "`allowed_signers_env: SYNCER_ALLOWED_SIGNERS`; the file lives outside the repository.",
+        )
 
 
 def _cron_valid(expression: str) -> bool:

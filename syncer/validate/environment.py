@@ -43,7 +43,7 @@ def parse_environment(data: dict[str, Any], path: str) -> Environment:
             ignore=tuple(data.get("ignore") or []),
             windows=tuple(_window(w) for w in data.get("windows") or []),
             signed_commits=bool(verify.get("signed_commits", False)),
-            allowed_signers=verify.get("allowed_signers"),
+            allowed_signers_env=verify.get("allowed_signers_env"),
             path=path,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -1,9 +1,10 @@
 """Validation of a GitOps repository: which files to check, and the checks across files.
 
-``check_repository`` walks ``flows/*/flow.yaml`` and ``environments/*.yaml`` (or the files and folders
-given), refuses paths outside the repository, checks each document (``document_check``) and then
-checks across files: flow keys and definition ids are unique, and each environment agrees with the
-flows it receives (they exist, values only for visible items, secrets only for concealed ones).
+``check_repository`` walks ``flows/*/flow.yaml``, ``flows/*/tests/*.yaml`` and ``environments/*.yaml``
+(or the files and folders given), refuses paths outside the repository, checks each document
+(``document_check``; a test-case file against its flow, ``syncer.testcases``) and then checks across
+files: flow keys and definition ids are unique, and each environment agrees with the flows it receives
+(they exist, values only for visible items, secrets only for concealed ones).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from .. import yamlio
 from ..errors import Problem, ValidationError
 from ..model import FLOW_KEY_PATTERN, iter_value_items
+from ..testcases.cases import is_case_file
+from ..testcases.cases import load as load_cases
 from ..yamlio import Document, JsonPath
 from .checker import suggest
 from .document import check_environment, check_flow
@@ -30,11 +33,13 @@ class RepositoryCheck:
     warnings: list[Problem] = field(default_factory=list)
     flows: int = 0
     environments: int = 0
+    tests: int = 0  # test-case files
 
 
 @dataclass
 class _Targets:
     flows: dict[Path, str | None] = field(default_factory=dict)  # file -> expected key
+    tests: dict[Path, str] = field(default_factory=dict)  # test-case file -> its flow's key
     environments: dict[Path, str | None] = field(default_factory=dict)  # file -> expected name
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -63,6 +68,7 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
     targets = _targets(root, paths)
     result = RepositoryCheck(targets.problems, targets.warnings)
     flows = _check_flows(root, targets, result)
+    _check_tests(root, targets, flows, result)
     for file, expected in targets.environments.items():
         result.environments += 1
         doc = _load(root, file, result)
@@ -93,6 +99,26 @@ def _check_flows(root: Path, targets: _Targets, result: RepositoryCheck) -> dict
     return flows
 
 
+def _check_tests(
+    root: Path, targets: _Targets, flows: dict[str, Document], result: RepositoryCheck
+) -> None:
+    """Check each targeted test-case file against its flow, as ``syncer test`` will read it."""
+    for file, key in targets.tests.items():
+        result.tests += 1
+        shown = _display(root, file)
+        flow = flows.get(f"flows/{key}/flow.yaml")
+        if flow is None or not isinstance(flow.data, dict):
+            message = f"the tests of flow `{key}` have no flow: flows/{key}/flow.yaml is missing or unreadable."
+            result.problems.append(Problem(shown, message, hint="Add the flow, or move the tests."))
+            continue
+        try:
+            loaded = load_cases(yamlio.read_text(file, shown), shown, key, flow.data)
+        except ValidationError as exc:
+            result.problems.extend(exc.problems)
+            continue
+        result.warnings.extend(loaded.warnings)
+
+
 def _display(root: Path, file: Path) -> str:
     try:
         return file.relative_to(root).as_posix()
@@ -114,8 +140,12 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def _layout_files(root: Path) -> list[Path]:
-    """``flows/*/flow.yaml`` and ``environments/*.yaml`` as the work tree names them (links unresolved)."""
+    """``flows/*/flow.yaml``, their ``tests/*.yaml`` and ``environments/*.yaml`` as the work tree names
+    them (links unresolved)."""
     flows = sorted((root / "flows").glob("*/flow.yaml"))
+    flows += [
+        p for p in sorted((root / "flows").glob("*/tests/*.y*ml")) if p.suffix in (".yaml", ".yml")
+    ]
     environments = [
         p for p in sorted((root / "environments").glob("*.y*ml")) if p.suffix in (".yaml", ".yml")
     ]
@@ -167,9 +197,11 @@ def _add_file(root: Path, path: Path, targets: _Targets, explicit: bool) -> None
         targets.flows[path] = parts[1]
     elif len(parts) == 2 and parts[0] == "environments" and path.suffix in (".yaml", ".yml"):
         targets.environments[path] = path.stem
+    elif is_case_file("/".join(parts)):
+        targets.tests[path] = parts[1]
     elif explicit:
         message = "this is neither a care flow nor an environment file."
-        hint = "syncer validate reads flows/<key>/flow.yaml and environments/<name>.yaml."
+        hint = "syncer validate reads flows/<key>/flow.yaml, flows/<key>/tests/*.yaml and environments/<name>.yaml."
         targets.problems.append(Problem(_display(root, path), message, hint=hint))
 
 
@@ -244,19 +276,13 @@ def _value_refs(flows: FlowValues, listed: Any) -> dict[str, tuple[bool, str]]:
 def _cross_check(
     root: Path, doc: Document, flows: dict[str, Document], result: RepositoryCheck
 ) -> None:
-    """An environment against the flows it receives, and its signers file."""
+    """An environment against the flows it receives."""
     # A flow file that does not parse is still there (its own problem is reported): not "missing".
     values = _flow_values(flows.values())
     present = set(values) | {f.parent.name for f in _layout_files(root) if f.name == "flow.yaml"}
     problems, warnings = cross_check_environment(doc, values, present)
     result.problems.extend(problems)
     result.warnings.extend(warnings)
-    verify = _mapping(doc.data.get("verify"))
-    signers = str(verify.get("allowed_signers", ""))
-    if verify.get("signed_commits") is True and signers and not _repository_file(root, signers):
-        message = f"`{signers}` is not a file in the repository."
-        hint = "Commit the allowed-signers file (git SSH format) at that path."
-        result.problems.append(doc.problem(("verify", "allowed_signers"), message, hint))
 
 
 def cross_check_environment(
@@ -294,10 +320,6 @@ def unlisted_flows(doc: Document, keys: Collection[str]) -> list[Problem]:
             message = f"flow `{key}` is not in flows/, but `flows:` lists it."
             problems.append(doc.problem(("flows", index), message, hint))
     return problems
-
-
-def _repository_file(root: Path, relative: str) -> bool:
-    return (root / relative).is_file() and _inside(root, root / relative)
 
 
 def _mapping(value: Any) -> dict[Any, Any]:

@@ -129,8 +129,7 @@ class Workspace:
         files); with an ``index``, unchanged work tree files are not read."""
         if self._commit is not None and self.repo is not None:
             return [
-                _File(f.path, f.blob, _constant(f.data))
-                for f in vcs.files_at(self.repo, self._commit, folder)
+                _File(f.path, f.blob, f.read) for f in vcs.files_at(self.repo, self._commit, folder)
             ]
         base = self.root / folder
         if not base.is_dir():
@@ -178,14 +177,19 @@ class Workspace:
 
     @cached_property
     def git_commit(self) -> str:
-        """The commit the desired state comes from; ``<sha>-dirty`` for uncommitted flow edits."""
+        """The commit the desired state comes from (``worktree`` outside Git or before the first
+        commit). Always a real commit: uncommitted edits are listed in ``uncommitted`` instead."""
         if self._commit:
             return self._commit
-        head = vcs.head_commit(self.repo)
-        if head is None or self.repo is None:
-            return "worktree"
-        dirty = vcs.dirty_files(self.repo, [FLOWS_DIR, ENVIRONMENTS_DIR])
-        return f"{head}-dirty" if dirty else head
+        return vcs.head_commit(self.repo) or "worktree"
+
+    @cached_property
+    def uncommitted(self) -> tuple[str, ...]:
+        """Files under ``flows/`` and ``environments/`` that differ from the commit (work tree only):
+        modified, staged or untracked."""
+        if self._commit or self.repo is None or vcs.head_commit(self.repo) is None:
+            return ()
+        return tuple(vcs.dirty_files(self.repo, [FLOWS_DIR, ENVIRONMENTS_DIR]))
 
     # -- environments ----------------------------------------------------------------------------
 
@@ -391,10 +395,6 @@ def _flow_paths(base: Path, prefix: str) -> list[str]:
                 if os.path.lexists(candidate):
                     found.append(f"{prefix}/{entry.name}/flow.yaml")
     return sorted(found, key=lambda rel: rel.split("/"))
-
-
-def _constant(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
 
 
 def _reader(path: Path, blob: str) -> Callable[[], bytes]:

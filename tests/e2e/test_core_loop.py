@@ -259,9 +259,11 @@ def test_canary_secret_never_leaves_the_tenants(world: Landscape, tmp_path: Path
     world.syncer("plan", "--out", str(planfile))
     for output in ("text", "json", "markdown"):
         world.syncer("plan", "--output", output)
-    world.syncer("apply", "--yes")
+    world.syncer("apply", "--yes", "--log-format", "json")  # the log channel too
+    world.syncer("reconcile", "--log-format", "text")
     world.syncer("report", "--output", "markdown", "--out", str(tmp_path / "report.md"))
     everything = "\n".join(world.outputs)
+    assert '"event": "flow.skipped"' in everything  # the drifted flow, logged as an event
     everything += planfile.read_text("utf-8") + (tmp_path / "report.md").read_text("utf-8")
     everything += world.git().git.log("-p", "--all")
     for path in world.repo.rglob("*"):

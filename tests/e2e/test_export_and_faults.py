@@ -81,6 +81,7 @@ def test_unreachable_tenant(world: Landscape) -> None:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     write_environment(world.repo, "production-eu", closed, EU_ONLY["production-eu"])
+    world.commit_all("production-eu moved")  # apply and reconcile write committed state only
     before = tree_bytes(world.repo)
     for command in (("plan",), ("apply", "--yes"), ("reconcile",)):
         result = world.syncer(*command)

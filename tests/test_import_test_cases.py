@@ -1,0 +1,98 @@
+"""``import-awell`` brings an export's ``validation.yaml`` along into ``flows/<key>/tests/``, checked
+against the imported flow first: a file that would not load, or that holds an encrypted value, is
+refused and nothing is written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from syncer import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "fixtures" / "awell-source-control-export"
+KEY = "jb-source-control"
+TESTS = Path("flows", KEY, "tests", "validation.yaml")
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """A scratch copy of the real export (outside the project), to change its validation.yaml."""
+    if not (REAL / "validation.yaml").is_file():
+        pytest.skip(f"the real Awell export is not at {REAL} (it lives in ../shared/fixtures/)")
+    return Path(shutil.copytree(REAL, tmp_path / "export"))
+
+
+def _import(repo: Path, export: Path, *more: str) -> int:
+    return cli.main(["import-awell", str(export), "--repo", str(repo), *more])
+
+
+def test_without_tests_leaves_them_behind(
+    tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _import(tmp_path / "repo", export, "--without-tests") == 0
+    assert (
+        "Not read (not part of a care-flow definition): README.md, validation.yaml"
+        in capsys.readouterr().out
+    )
+    assert not (tmp_path / "repo" / TESTS).exists()
+
+
+def test_a_test_file_that_would_not_load_refuses_the_import(
+    tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    validation = export / "validation.yaml"
+    validation.write_text(
+        validation.read_text("utf-8").replace("name: PHQ-9 over 10", "name: PHQ-9 over ten"),
+        "utf-8",
+    )
+    repo = tmp_path / "repo"
+    assert _import(repo, export) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"{validation}:47:9: the flow has no step `PHQ-9 over ten`. Did you mean `PHQ-9 over 10`?"
+        in err
+    )
+    assert not (repo / "flows").exists()  # nothing written, not even the flow
+
+
+def test_an_encrypted_value_in_the_test_file_is_refused_and_never_shown(
+    tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "U2FsdGVkX1+canary0123456789abcdef"
+    validation = export / "validation.yaml"
+    validation.write_text(
+        validation.read_text("utf-8").replace(
+            'value: "give the patient a referral"', f'value: "{secret}"'
+        ),
+        "utf-8",
+    )
+    repo = tmp_path / "repo"
+    assert _import(repo, export) == 1
+    out, err = capsys.readouterr()
+    assert "holds an Awell-encrypted value" in err
+    assert secret not in out + err and "U2FsdGVkX1" not in out + err.replace("(at its text)", "")
+    assert not (repo / "flows").exists()
+    # An escaped spelling in YAML is caught too.
+    escaped = "\\u0055" + secret[1:]  # YAML reads \u0055 as U
+    validation.write_text(validation.read_text("utf-8").replace(secret, escaped), "utf-8")
+    assert _import(repo, export) == 1
+    assert "holds an Awell-encrypted value (at cases" in capsys.readouterr().err
+
+
+def test_an_edited_test_file_is_only_replaced_with_force(
+    tmp_path: Path, export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert _import(repo, export) == 0
+    local = repo / TESTS
+    local.write_text(local.read_text("utf-8") + "# a local note\n", "utf-8")
+    assert _import(repo, export, "--force") == 0
+    assert "# a local note" not in local.read_text("utf-8")
+    local.write_text(local.read_text("utf-8") + "# again\n", "utf-8")
+    (repo / "flows" / KEY / "flow.yaml").unlink()
+    assert _import(repo, export) == 1
+    assert "tests/validation.yaml already exists; nothing was written" in capsys.readouterr().err
+    assert not (repo / "flows" / KEY / "flow.yaml").exists()
