@@ -85,6 +85,8 @@ def _judge(world: World, case: Case) -> Verdict:
     repo.mkdir(parents=True, exist_ok=True)
     if case.edit is not None:
         case.edit(repo, world)
+        if case.repo and case.commit:  # apply and reconcile refuse a dirty work tree first
+            _commit(repo, case.name)
     errors_before = len(world.tenant_errors())
     with _Tenant(case, repo):
         before = world.state(repo if case.repo else None)
@@ -112,6 +114,14 @@ def _judge(world: World, case: Case) -> Verdict:
     if verdict.leaks:
         verdict.problems.append(f"printed {verdict.leaks}")
     return verdict
+
+
+def _commit(repo: Path, name: str) -> None:
+    import git
+
+    handle = git.Repo(repo)
+    handle.git.add("--all")
+    handle.git.commit("-m", f"chaos case {name}", "--allow-empty", "--no-verify")
 
 
 def _perform(world: World, case: Case, repo: Path) -> Outcome:
@@ -158,6 +168,7 @@ class _Tenant:
 
         name = self.case.hostile
         write_environment(self.repo, name, url, ENVIRONMENTS[name])
+        _commit(self.repo, f"{self.case.name}: {name} is a hostile server")
 
     def __exit__(self, *exc_info: object) -> None:
         if self._context is not None:

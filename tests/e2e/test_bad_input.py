@@ -67,6 +67,7 @@ def test_an_id_of_dots_stops_apply_before_any_write(world: Landscape) -> None:
     path = world.repo / "flows" / DS / "flow.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(yamlio.dump(canonical.canonicalize(flow), model.flow_file_header()), "utf-8")
+    world.commit_all("a flow whose id is `..`")
     before = _states(world)
     result = world.syncer("apply", "--yes")
     assert result.code == 1
@@ -81,6 +82,7 @@ def test_an_id_of_dots_stops_apply_before_any_write(world: Landscape) -> None:
 def test_an_environment_listing_a_missing_flow_stops_plan_and_apply(world: Landscape) -> None:
     spec = {**ENVIRONMENTS[EU], "flows": [BP, "remote-bp-monitorin"]}
     write_environment(world.repo, EU, world.tenants[EU].url, spec)
+    world.commit_all("a typo in flows:")
     before = _states(world)
     for command in (("validate",), ("plan",), ("apply", "--yes"), ("reconcile",)):
         result = world.syncer(*command)
@@ -151,6 +153,7 @@ def test_plan_out_is_written_after_the_plan_is_printed(world: Landscape) -> None
 
 def _via_proxy(world: Landscape, proxy: FaultProxy) -> None:
     write_environment(world.repo, EU, proxy.url, ENVIRONMENTS[EU])
+    world.commit_all("production-eu behind a fault proxy")
 
 
 def _first(method: str, fault: Fault) -> Any:
@@ -176,6 +179,7 @@ def test_a_write_whose_answer_was_lost_is_success(world: Landscape, kind: str) -
     assert "refused" not in result.err and "needs a person" not in result.err
     assert world.live(EU, BP)["revision"] == 1  # written once, never twice
     write_environment(world.repo, EU, world.tenants[EU].url, ENVIRONMENTS[EU])
+    world.commit_all("production-eu direct again")
     plan = world.syncer("plan")
     assert plan.code == 0, plan.out
 
@@ -242,6 +246,7 @@ def test_plan_and_apply_refuse_a_link_out_of_the_repository(world: Landscape) ->
     outside.write_bytes(path.read_bytes())
     path.unlink()
     os.symlink(outside, path)
+    world.commit_all("a link out of the repository")
     before = _states(world)
     for command in (("validate",), ("plan",), ("apply", "--yes")):
         result = world.syncer(*command)

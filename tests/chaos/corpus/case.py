@@ -40,6 +40,7 @@ class Case:
     tenant: Callable[[], contextlib.AbstractContextManager[str]] | None = None
     repo: bool = True
     hostile: str = "production-eu"  # the environment ``tenant`` stands in for
+    commit: bool = True  # commit the edit first (apply refuses a dirty work tree before reading it)
 
 
 # -- edits of the repository ---------------------------------------------------------------------------

@@ -243,6 +243,23 @@ CASES: tuple[Case, ...] = (
         replace(env_eu, "url: http://", "url: ftp://"),
     ),
     Case(
+        "env-url-plain-http-to-another-host",
+        FILE,
+        ("apply", "--yes"),
+        1,
+        (EU, "https://"),
+        both(PENDING, replace(env_eu, "url: http://127.0.0.1:", "url: http://tenant.example.org:")),
+    ),
+    Case(
+        "flow-edited-not-committed",
+        FILE,
+        ("apply", "--yes"),
+        1,
+        (f"flows/{DS}/flow.yaml", "uncommitted", "--allow-dirty"),
+        PENDING,
+        commit=False,
+    ),
+    Case(
         "env-api-key-env-lowercase",
         FILE,
         ("plan",),
