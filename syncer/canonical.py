@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import flow_file_header, iter_value_items
+from .errors import Problem
+from .model import VERBATIM_KEYS, flow_file_header, iter_value_items
 from .yamlio import dump
 
 # Keys that come first, in this order, wherever they appear; all other keys follow alphabetically.
@@ -103,11 +104,17 @@ _ROOT = "\x00root"
 _TOP_ONLY = frozenset({"apiVersion", "kind", "metadata", "spec", "layout"})
 
 
+# What syncer does not model comes after everything it does, so a reader sees the known fields first.
+_LAST = len(_PRIORITY) + 1
+
+
 def _key_order(key: str) -> tuple[int, str]:
-    return (_PRIORITY.get(key, len(_PRIORITY)), key)
+    return (_LAST if key in VERBATIM_KEYS else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
 def _nested_key_order(key: str) -> tuple[int, str]:
+    if key in VERBATIM_KEYS:
+        return (_LAST, key)
     return (len(_PRIORITY) if key in _TOP_ONLY else _PRIORITY.get(key, len(_PRIORITY)), key)
 
 
@@ -117,6 +124,8 @@ def canonicalize(document: Any) -> Any:
 
 
 def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
+    if parent in VERBATIM_KEYS:
+        return verbatim(value)
     if isinstance(value, dict):
         if data_keyed:
             ordered = sorted(value)
@@ -131,6 +140,16 @@ def _canonical(value: Any, parent: str | None, data_keyed: bool) -> Any:
         if parent in SORTED_LISTS and all(isinstance(i, dict) and "id" in i for i in items):
             items.sort(key=lambda item: str(item["id"]))
         return items
+    return value
+
+
+def verbatim(value: Any) -> Any:
+    """A copy of data syncer does not model (``vendor_fields``): mapping keys sorted at every depth,
+    lists and values exactly as they are (no list here is ours to sort)."""
+    if isinstance(value, dict):
+        return {k: verbatim(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [verbatim(v) for v in value]
     return value
 
 
@@ -166,6 +185,8 @@ def without_layout(document: dict[str, Any]) -> dict[str, Any]:
 
 def _hash_form(value: Any, parent: str | None = _ROOT) -> Any:
     """``canonicalize(value)`` up to the order of mapping keys (which ``canonical_json`` sorts)."""
+    if parent in VERBATIM_KEYS:
+        return plain_copy(value)
     if isinstance(value, dict):
         return {k: _hash_form(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -224,7 +245,10 @@ def layout_hash(document: dict[str, Any]) -> str:
 
 # --- digests ---------------------------------------------------------------------------------------------
 
-DIGEST_FORMAT = 1
+DIGEST_FORMAT = 2
+
+# A warning kept with a digest: (file, message, line, column, hint), said again without a parse.
+DraftWarning = tuple[str, str, int | None, int | None, str | None]
 
 
 def ignore_key(paths: Iterable[str]) -> str:
@@ -256,6 +280,13 @@ class Digest:
     shape_hashes: dict[str, str] = field(default_factory=dict)  # ignore_key(paths) -> shape hash
     fingerprint: str = ""  # sha256 of the document's JSON, key order kept (what the file renders)
     canonical: bool = False  # the file's bytes are exactly ``dump(document)``: written by syncer
+    warnings: tuple[
+        DraftWarning, ...
+    ] = ()  # what the draft leaves unfinished (validate's warnings)
+
+    def warning_problems(self) -> list[Problem]:
+        """The file's warnings as the validation gave them."""
+        return [Problem(*w, warning=True) for w in self.warnings]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -268,6 +299,7 @@ class Digest:
             "shape_hashes": dict(self.shape_hashes),
             "fingerprint": self.fingerprint,
             "canonical": self.canonical,
+            "warnings": [list(w) for w in self.warnings],
         }
 
     @classmethod
@@ -286,9 +318,26 @@ class Digest:
                 {str(k): str(v) for k, v in data["shape_hashes"].items()},
                 str(data["fingerprint"]),
                 bool(data["canonical"]),
+                tuple(_warning(w) for w in data["warnings"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+
+
+def _warning(data: Any) -> DraftWarning:
+    path, message, line, column, hint = data
+    return (
+        str(path),
+        str(message),
+        None if line is None else int(line),
+        None if column is None else int(column),
+        None if hint is None else str(hint),
+    )
+
+
+def warnings_of(problems: Iterable[Problem]) -> tuple[DraftWarning, ...]:
+    """Warnings in the form a digest keeps them."""
+    return tuple((p.path, p.message, p.line, p.column, p.hint) for p in problems)
 
 
 def fingerprint(document: dict[str, Any]) -> str:
@@ -299,10 +348,14 @@ def fingerprint(document: dict[str, Any]) -> str:
 
 
 def digest(
-    document: dict[str, Any], *, canonical: bool = False, ignores: Iterable[Iterable[str]] = ()
+    document: dict[str, Any],
+    *,
+    canonical: bool = False,
+    ignores: Iterable[Iterable[str]] = (),
+    warnings: Iterable[Problem] = (),
 ) -> Digest:
-    """The digest of a valid care-flow document: its plain, no-ignore shape hash included, and the
-    shape hash for each set of ``ignores`` paths."""
+    """The digest of a valid care-flow document: its plain, no-ignore shape hash included, the shape
+    hash for each set of ``ignores`` paths, and the ``warnings`` its validation gave."""
     metadata = document["metadata"]
     values = tuple(
         (ref, bool(item.get("concealed")), item.get("value"))
@@ -317,6 +370,7 @@ def digest(
         shape_hashes={ignore_key(p): shape_hash(document, p) for p in [(), *ignores]},
         fingerprint=fingerprint(document),
         canonical=canonical,
+        warnings=warnings_of(warnings),
     )
 
 

@@ -286,10 +286,33 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p)
 
     p = _command(sub, "import-awell", "convert an Awell Studio Source Control export into flows/")
-    p.add_argument("path", metavar="PATH", help="the export folder")
-    p.add_argument("--key", metavar="KEY", help="flow key (default: a slug of the title)")
     p.add_argument(
-        "--force", action="store_true", help="overwrite an existing flows/<key>/flow.yaml"
+        "path", metavar="PATH", nargs="?", help="the export folder (or a folder of them)"
+    )
+    p.add_argument(
+        "--from-git",
+        metavar="REPO",
+        help="the Git repository Awell Studio pushes to (a path or a clone URL), instead of PATH;"
+        " each imported version is committed with its provenance",
+    )
+    p.add_argument(
+        "--ref", metavar="REF", help="with --from-git: the commit to import (default HEAD)"
+    )
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="with --from-git: replay every published version up to --ref, oldest first, one"
+        " commit each (versions already imported are skipped)",
+    )
+    p.add_argument(
+        "--key",
+        metavar="KEY",
+        help="flow key (default: the key the care flow already has here, else a slug of its title)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with PATH: overwrite an existing flows/<key>/flow.yaml",
     )
     p.add_argument(
         "--without-tests",

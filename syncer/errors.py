@@ -23,7 +23,7 @@ owns the library, so that a message always names the file, the environment, the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -55,6 +55,10 @@ class Problem:
     line: int | None = None
     column: int | None = None
     hint: str | None = None
+    # Where in the document the finding is (keys and list indexes), when a document check made it: lets
+    # a caller name the finding in its own terms (the importer names the Awell component and field).
+    node: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
+    warning: bool = field(default=False, compare=False)  # said, never a reason to stop (a draft)
 
     def __str__(self) -> str:
         where = self.path

@@ -50,6 +50,7 @@ class ExportResult:
     schemas: list[str] = field(default_factory=list)  # schema files copied into the repository
     commit: str | None = None  # the commit made (``commit=True``), None when nothing changed
     branch: str | None = None  # the branch the files were written on (None: detached HEAD)
+    warnings: list[Problem] = field(default_factory=list)  # drafts: said, never blocking
 
 
 def export(
@@ -223,8 +224,10 @@ def _plan_files(
             result.removed_paths.append(f"{FLOWS_DIR}/{previous}/flow.yaml")
         result.revisions[key] = int(live.get("revision", 0))
     found = [problem for problems_of in problems for problem in problems_of()]
-    if found:
-        raise ValidationError(found)
+    result.warnings = [problem for problem in found if problem.warning]
+    errors = [problem for problem in found if not problem.warning]
+    if errors:
+        raise ValidationError(errors)
     for rel in dict.fromkeys(order):
         rendered = texts.get(rel)
         path = root / rel
@@ -306,8 +309,9 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
 def _check(
     text: str, rel: str, key: str, document: dict[str, Any], ignores: _Ignores = ()
 ) -> list[Problem]:
-    """Problems of the file ``text`` (rendered from ``document``); none when the same bytes were
-    validated before. A valid file is remembered in the parse cache."""
+    """Problems of the file ``text`` (rendered from ``document``), its warnings (flagged) included;
+    known without checking again when the same bytes were validated before. A valid file is remembered
+    in the parse cache."""
     blob = vcs.blob_id(text.encode("utf-8"))
     known = parse_cache.load_digest(blob)
     if known is not None and known.key == key:  # these very bytes were validated before
@@ -318,8 +322,13 @@ def _check(
             parse_cache.save_digest(
                 blob, dataclasses.replace(known, canonical=True, shape_hashes=shapes)
             )
-        return []
-    problems = check_rendered(document, text, f"{rel} (from the tenant)", key)
+        return known.warning_problems()
+    found: list[Problem] = []
+    problems = check_rendered(document, text, f"{rel} (from the tenant)", key, found)
+    # A warning does not stop the export, so the file is written: it is named by its place in Git,
+    # which is also how plan and apply say it again from the cached digest.
+    warnings = [dataclasses.replace(w, path=rel) for w in found]
     if not problems:
-        parse_cache.remember(blob, document, digest(document, canonical=True, ignores=ignores))
-    return problems
+        checked = digest(document, canonical=True, ignores=ignores, warnings=warnings)
+        parse_cache.remember(blob, document, checked)
+    return problems + warnings

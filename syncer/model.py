@@ -30,6 +30,13 @@ ID_RULE = "letters, digits, `_`, `-`, `.` and `:` (not only dots), at most 256"
 _ID = re.compile(ID_PATTERN)
 
 FLOWS_DIR = "flows"
+
+# What the canonical format does not model, kept verbatim (docs/flow-format.md, "vendor_fields"): a
+# component's own unknown fields, the unknown fields of its export entry, and unknown component files.
+VENDOR_FIELDS = "vendor_fields"
+VENDOR_ENTRY_FIELDS = "vendor_entry_fields"
+VENDOR_COMPONENTS = "vendor_components"
+VERBATIM_KEYS: frozenset[str] = frozenset({VENDOR_FIELDS, VENDOR_ENTRY_FIELDS, VENDOR_COMPONENTS})
 ENVIRONMENTS_DIR = "environments"
 
 ANNOTATION_PREFIX = "syncer.io/"

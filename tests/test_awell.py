@@ -533,21 +533,6 @@ BAD_INPUTS: dict[str, tuple[str, Callable[[list[Any]], Any], list[str]]] = {
         lambda e: e.append({"type": "track", "track": {"_key": "t9", "definition_id": "t9"}}),
         ["labels/labels.json", "t9", "tracks/tracks.json"],
     ),
-    "unknown field": (
-        "labels",
-        lambda e: _set(e, "labelUrgent1", "colour", "red"),
-        ["labels/labels.json", "labelUrgent1", "`colour`"],
-    ),
-    "unknown nested field": (
-        "actions",
-        _set_nested_plugin_field,
-        ["actions/actions.json", "actPlugin001", "plugin_fields[0].secretField"],
-    ),
-    "unknown setting field": (
-        "settings",
-        lambda e: e[0]["pathway_settings"]["plugins"]["mailgun"]["domain"].update(hint="x"),
-        ["settings/settings.json", "plugins.mailgun.domain.hint"],
-    ),
     "key differs from definition id": (
         "labels",
         lambda e: _set(e, "labelUrgent1", "definition_id", "labelOther01"),
@@ -568,11 +553,6 @@ BAD_INPUTS: dict[str, tuple[str, Callable[[list[Any]], Any], list[str]]] = {
         lambda e: _set(e, "stepSide0001", "track_definition_id", "trackGone001"),
         ["steps/steps.json", "stepSide0001", "trackGone001"],
     ),
-    "step of another type": (
-        "steps",
-        lambda e: _set(e, "stepSide0001", "type", "branch"),
-        ["steps/steps.json", "stepSide0001", "`branch`"],
-    ),
     "transition to a missing step": (
         "transitions",
         lambda e: _set(
@@ -580,10 +560,22 @@ BAD_INPUTS: dict[str, tuple[str, Callable[[list[Any]], Any], list[str]]] = {
         ),
         ["transitions/transitions.json", "trSideEnd001", "stepGone0001"],
     ),
-    "unknown action type": (
+    "a wrongly typed field": (  # issue #15, item 6: it used to be written, and fail `validate`
+        "labels",
+        lambda e: _set(e, "labelUrgent1", "color", 5),
+        ["labels/labels.json", "label `labelUrgent1`, field `color`", "must be a string"],
+    ),
+    "a wrongly typed renamed field": (
+        "data_point_definitions",
+        lambda e: _set(e, "dpWeight0001", "valueType", ["number"]),
+        ["data_point_definitions.json", "`dpWeight0001`, field `valueType`", "must be a string"],
+    ),
+    "a wrongly typed nested field": (
         "actions",
-        lambda e: _set(e, "actForm00001", "type", "teleport"),
-        ["actions/actions.json", "actForm00001", "`teleport`"],
+        lambda e: next(x for x in e if x["action"]["_key"] == "actPlugin001")["action"][
+            "plugin_fields"
+        ][0].update(required="yes"),
+        ["actions/actions.json", "action `actPlugin001`, field `plugin_fields[0].required`"],
     ),
     "question of a missing form": (
         "questions",
@@ -646,13 +638,118 @@ def test_missing_required_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not (tmp_path / "repo").exists()
 
 
-def test_unknown_component_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+CARRIED: dict[str, tuple[str, Callable[[list[Any]], Any], tuple[Any, ...], Any]] = {
+    "an unknown field": (
+        "labels",
+        lambda e: _set(e, "labelUrgent1", "colour", "red"),
+        ("spec", "labels", "labelUrgent1", "vendor_fields", "colour"),
+        "red",
+    ),
+    "an unknown nested field": (
+        "actions",
+        _set_nested_plugin_field,
+        ("spec", "tracks", "trackMain001", "steps", "stepIntake01", "actions", "actPlugin001"),
+        None,
+    ),
+    "an unknown setting field": (
+        "settings",
+        lambda e: e[0]["pathway_settings"]["plugins"]["mailgun"]["domain"].update(hint="x"),
+        ("spec", "settings", "extensions", "mailgun", "domain", "vendor_fields", "hint"),
+        "x",
+    ),
+    "a step of another type": (
+        "steps",
+        lambda e: _set(e, "stepSide0001", "type", "branch"),
+        ("spec", "tracks", "trackSide001", "steps", "stepSide0001", "vendor_fields", "type"),
+        "branch",
+    ),
+    "an action type syncer does not model": (
+        "actions",
+        lambda e: _set(e, "actForm00001", "type", "teleport"),
+        ("spec", "tracks", "trackMain001", "steps", "stepIntake01", "actions", "actForm00001"),
+        None,
+    ),
+    "a field next to the entry's type": (
+        "labels",
+        lambda e: e[0].update(revision=3),
+        ("spec", "labels", "labelUrgent1", "vendor_entry_fields", "revision"),
+        3,
+    ),
+}
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    """Follow a path of keys and ids (a list item is named by its id)."""
+    for part in path:
+        if isinstance(document, list):
+            document = next(item for item in document if item.get("id") == part)
+        else:
+            document = document[part]
+    return document
+
+
+@pytest.mark.parametrize("case", sorted(CARRIED))
+def test_what_syncer_does_not_model_is_carried_and_given_back(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing is refused or lost for being unknown (SPEC 3): it lands under vendor_fields, the
+    file validates, and export-awell writes it back exactly."""
+    folder, change, path, value = CARRIED[case]
+    source = _mutated(tmp_path, folder, change)
+    repo, out = tmp_path / "repo", tmp_path / "out"
+    assert _import(source, repo) == 0, capsys.readouterr().err
+    document = yamlio.load_file(_flow_file(repo, MINI)).data
+    found = _at(document, path)
+    if value is not None:
+        assert found == value
+    assert main(["validate", "--repo", str(repo)]) == 0
+    assert main(["export-awell", KEYS[MINI], str(out), "--repo", str(repo)]) == 0
+    original, exported = _components(source), _components(out)
+    assert sorted(exported) == sorted(original)
+    for key, component in original.items():
+        assert exported[key] == component, key
+    assert json.loads((out / folder / f"{folder}.json").read_text("utf-8")) != []
+
+
+def test_a_component_file_syncer_does_not_model_is_carried(tmp_path: Path) -> None:
     source = tmp_path / "export"
     shutil.copytree(MINI, source)
     (source / "widgets").mkdir()
-    (source / "widgets" / "widgets.json").write_text("[]", "utf-8")
+    entries = [
+        {"type": "widget", "widget": {"_key": "w2", "definition_id": "w2", "size": [1, None]}},
+        {"type": "widget", "widget": {"_key": "w1", "definition_id": "w1", "created": {"x": 1}}},
+    ]
+    (source / "widgets" / "widgets.json").write_text(json.dumps(entries), "utf-8")
+    repo, out = tmp_path / "repo", tmp_path / "out"
+    assert _import(source, repo) == 0
+    spec = yamlio.load_file(_flow_file(repo, MINI)).data["spec"]
+    assert [e["widget"]["_key"] for e in spec["vendor_components"]["widgets"]] == ["w2", "w1"]
+    assert "created" not in spec["vendor_components"]["widgets"][1]["widget"]  # volatile
+    assert main(["export-awell", KEYS[MINI], str(out), "--repo", str(repo)]) == 0
+    written = json.loads((out / "widgets" / "widgets.json").read_text("utf-8"))
+    assert written == [
+        entries[0],
+        {"type": "widget", "widget": {"_key": "w1", "definition_id": "w1"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("folder", "why"),
+    [("Widgets", "folder name"), ("widgets", "unsafe `_key`"), ("gadgets", "appears twice")],
+)
+def test_a_carried_component_file_with_unsafe_names_is_refused(
+    folder: str, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "export"
+    shutil.copytree(MINI, source)
+    (source / folder).mkdir()
+    key = "../x" if folder == "widgets" else "g1"
+    entry = {"type": "gadget", "gadget": {"_key": key, "definition_id": key}}
+    entries = [entry, entry] if folder == "gadgets" else [entry]
+    (source / folder / f"{folder}.json").write_text(json.dumps(entries), "utf-8")
     assert _import(source, tmp_path / "repo") == 1
-    assert "widgets/widgets.json" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{folder}/{folder}.json" in err and why in err
     assert not (tmp_path / "repo").exists()
 
 

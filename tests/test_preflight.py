@@ -292,11 +292,36 @@ def test_published() -> None:
 
 
 def test_validation_of_the_working_version(make_flow: FlowMaker) -> None:
-    assert validation(make_flow(), "intake", "production-eu").level is Level.PASS
+    assert [i.level for i in validation(make_flow(), "intake", "production-eu")] == [Level.PASS]
     broken = make_flow()
     broken["spec"]["tracks"][0]["transitions"][0]["destination"]["node_id"] = "stp-nowhere"
-    item = validation(broken, "intake", "production-eu")
+    item = validation(broken, "intake", "production-eu")[0]
     assert item.level is Level.BLOCK and "stp-nowhere" in item.message
+
+
+def test_a_draft_is_a_go_live_warning_never_a_blocker(make_flow: FlowMaker) -> None:
+    """SPEC 3: an unreachable step or an empty track is listed before go-live, with its place."""
+    draft = make_flow()
+    draft["spec"]["tracks"][0]["steps"].append(
+        {
+            "id": "stp-later",
+            "key": "later",
+            "title": "Later",
+            "label_definition_ids": [],
+            "actions": [],
+        }
+    )
+    draft["spec"]["tracks"].append(
+        {"id": "trk-empty", "key": "empty", "title": "Empty", "steps": [], "transitions": []}
+    )
+    items = validation(draft, "intake", "production-eu")
+    assert [(i.check, i.level) for i in items] == [
+        ("validation", Level.PASS),
+        ("draft", Level.WARN),
+    ]
+    assert "step `later` cannot be reached" in items[1].message
+    assert "track `empty` has no steps yet" in items[1].message
+    assert "production-eu:intake (working version):" in items[1].message  # with its location
 
 
 def test_checklist_of_an_absent_flow_blocks_on_status_only(make_flow: FlowMaker) -> None:

@@ -10,12 +10,15 @@ the parsed arrays into the document of ``docs/flow-format.md``:
 - canvas coordinates move to ``layout``; timestamps and editor ids are dropped (SPEC 3);
 - an obfuscated (encrypted) extension setting or constant loses its value and becomes ``concealed: true``,
   and no string that looks encrypted may reach the document at all;
-- anything not understood (a file, a type, a field, a reference) is an error naming the file, the entry's
-  ``_key`` and the field — the importer never drops data silently.
+- a field, an entry field or a component file syncer does not model is carried verbatim under
+  ``vendor_fields``, ``vendor_entry_fields`` or ``spec.vendor_components`` (``vendor``): nothing is
+  refused or dropped for being unknown. What cannot be placed (a reference to a parent that does not
+  exist, an id given twice, a ``_key`` that differs from its ``definition_id``) is an error naming the
+  file, the entry's ``_key`` and the field.
 
-The component graph (tracks, steps, actions, transitions, triggers, forms) is built by
-``syncer.awell_import``; the reverse direction is ``syncer.awell_export``; the field tables both directions
-read are in ``syncer.awell_tables``.
+Entries are checked and indexed in ``entries``; the component graph (tracks, steps, actions, transitions,
+triggers, forms) is built by ``inbound``; the reverse direction is ``outbound``; the field tables both
+directions read are in ``tables``.
 """
 
 from __future__ import annotations
@@ -26,11 +29,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..canonical import canonicalize
-from ..errors import UsageError
-from ..model import API_VERSION, CONSTANT_KEY_PATTERN, FLOW_KEY_PATTERN, FLOW_KIND
+from .. import model, validate, yamlio
+from ..canonical import canonicalize, plain_copy
+from ..errors import Problem, UsageError, ValidationError
+from ..model import (
+    API_VERSION,
+    CONSTANT_KEY_PATTERN,
+    FLOW_KEY_PATTERN,
+    FLOW_KIND,
+    VENDOR_COMPONENTS,
+    VENDOR_ENTRY_FIELDS,
+    VENDOR_FIELDS,
+)
 from . import tables as t
-from .inbound import UNKNOWN_HINT, Entries, Importer, Issues
+from . import vendor
+from .entries import unwrap
+from .inbound import Importer, Issues
+from .places import awell_place
 
 
 @dataclass
@@ -62,6 +77,53 @@ def constant_key(label: str, taken: set[str]) -> str:
     return key
 
 
+@dataclass
+class FlowFile:
+    """An imported flow as the file ``flows/<key>/flow.yaml`` will hold it, checked."""
+
+    relative: str  # flows/<key>/flow.yaml
+    text: str
+    warnings: list[Problem]  # drafts are drafts: an unreachable step, an empty track (SPEC 3)
+
+
+_UNREPRESENTABLE = (
+    "syncer cannot keep this value as the export has it, so nothing was written. If the export is"
+    " from a newer Awell Studio, please report it with the file."
+)
+
+
+def flow_file(result: ImportResult, source: str = "") -> FlowFile:
+    """The text of the imported flow's file, checked exactly as ``syncer validate`` will check it.
+
+    Import never writes what would not validate: every error raises ``ValidationError``, each naming
+    the export file, the component's ``_key`` and the field (with the flow file's line as well).
+    Warnings are returned: a working version is a draft.
+    """
+    document = result.document
+    relative = f"{model.FLOWS_DIR}/{document['metadata']['key']}/flow.yaml"
+    text = yamlio.dump(document, model.flow_file_header())
+    if t.ENCRYPTED_PREFIX in text:  # unreachable by design; a last guard before the disk
+        raise ValidationError([Problem(relative, "would contain an encrypted Awell value.")])
+    warnings: list[Problem] = []
+    errors = validate.check_rendered(
+        document, text, relative, document["metadata"]["key"], warnings
+    )
+    if errors:
+        raise ValidationError([_in_export_terms(document, error, source) for error in errors])
+    return FlowFile(relative, text, warnings)
+
+
+def _in_export_terms(document: dict[str, Any], problem: Problem, source: str) -> Problem:
+    place = awell_place(document, problem.node) if problem.node is not None else None
+    if place is None:
+        return problem
+    file, where = place
+    path = "/".join(part for part in (source.rstrip("/"), file) if part)
+    at = f"{problem.path}:{problem.line}" if problem.line is not None else problem.path
+    hint = f"{problem.hint} {_UNREPRESENTABLE}" if problem.hint else _UNREPRESENTABLE
+    return Problem(path, f"{where}: {problem.message} (in {at})", hint=hint)
+
+
 def find_encrypted(value: Any, path: str = "") -> str | None:
     """The path of the first string (or mapping key) that holds an Awell-encrypted value, if any."""
     if isinstance(value, str):
@@ -84,17 +146,24 @@ def find_encrypted(value: Any, path: str = "") -> str | None:
 
 
 def to_canonical(
-    components: Mapping[str, Any], *, key: str | None = None, source: str = ""
+    components: Mapping[str, Any],
+    *,
+    key: str | None = None,
+    source: str = "",
+    known_keys: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Convert parsed export files (folder name → JSON array) into a canonical care-flow document.
 
-    ``source`` prefixes file names in error messages. Raises ``ValidationError`` listing every problem,
+    ``source`` prefixes file names in error messages. Without ``key``, a flow already known by its
+    definition id keeps its key (``known_keys``: definition id → key), so a renamed care flow stays in
+    its folder; a new one gets a slug of its title. Raises ``ValidationError`` listing every problem,
     or ``UsageError`` when no valid flow key is given or can be derived from the title.
     """
     issues = Issues(source)
-    entries = _unwrap(components, issues)
+    unwrapped = unwrap(components, issues)
     issues.raise_if_any()  # a broken file structure makes every later message noise
-    importer = Importer(entries, issues)
+    entries = unwrapped.entries
+    importer = Importer(entries, issues, unwrapped.envelopes)
     pathway = importer.flat(
         t.PATHWAY, importer.pathway_id, entries[t.PATHWAY.type][importer.pathway_id]
     )
@@ -102,7 +171,9 @@ def to_canonical(
     title = title if isinstance(title, str) else ""
     metadata = {
         "definition_id": importer.pathway_id,
-        "key": _flow_key(key, title),
+        "key": _flow_key(
+            key if key is not None else (known_keys or {}).get(importer.pathway_id), title
+        ),
         "title": title,
         "description": pathway.get("description", ""),
     }
@@ -115,16 +186,26 @@ def to_canonical(
     spec["triggers"] = importer.triggers()
     spec["forms"] = importer.forms()
     spec["extension_webhooks"] = importer.webhooks()
+    for name in (VENDOR_FIELDS, VENDOR_ENTRY_FIELDS):  # the pathway's own: the definition's
+        if name in pathway:
+            spec[name] = pathway[name]
+    if unwrapped.carried:
+        spec[VENDOR_COMPONENTS] = unwrapped.carried
     issues.raise_if_any()
     document = {"apiVersion": API_VERSION, "kind": FLOW_KIND, "metadata": metadata, "spec": spec}
     document["layout"] = importer.layout
+    document = plain_copy(document)  # the moves below must not reach the caller's parsed files
+    vendor.carry_unknown(document)
+    concealed.extend(f"{path} (encrypted, dropped)" for path in vendor.drop_secrets(document))
     _refuse_encrypted(document, issues)
     counts = {kind.folder: len(entries[kind.type]) for kind in t.KINDS}
+    counts.update({folder: len(items) for folder, items in unwrapped.carried.items()})
     return ImportResult(canonicalize(document), counts, concealed)
 
 
 def _refuse_encrypted(document: dict[str, Any], issues: Issues) -> None:
-    """The last guard: an encrypted string that was not marked obfuscated is still a secret."""
+    """The last guard: an encrypted string in a modelled field that was not marked obfuscated is still
+    a secret (what is carried verbatim lost its encrypted values in ``vendor.drop_secrets``)."""
     found = find_encrypted(document)
     if found:
         issues.add(
@@ -134,61 +215,6 @@ def _refuse_encrypted(document: dict[str, Any], issues: Issues) -> None:
             "It is not marked obfuscated in the export; mark it obfuscated in Awell Studio, export again.",
         )
         issues.raise_if_any()
-
-
-def _unwrap(components: Mapping[str, Any], issues: Issues) -> dict[str, Entries]:
-    """Check each file's entries and index them by ``_key``, per component type."""
-    entries: dict[str, Entries] = {kind.type: {} for kind in t.KINDS}
-    for folder, data in components.items():
-        kind = t.KIND_BY_FOLDER.get(folder)
-        if kind is None:
-            known = ", ".join(k.folder for k in t.KINDS)
-            issues.add(f"{folder}/{folder}.json", "", "unknown component file.", f"Known: {known}.")
-        elif not isinstance(data, list):
-            issues.add(kind.file, "", "must hold a JSON array of components.")
-        else:
-            for index, entry in enumerate(data):
-                _unwrap_entry(kind, index, entry, entries[kind.type], issues)
-    for folder in t.REQUIRED_FOLDERS:
-        if len(entries[t.KIND_BY_FOLDER[folder].type]) != 1:
-            count = len(entries[t.KIND_BY_FOLDER[folder].type])
-            issues.add(f"{folder}/{folder}.json", "", f"must hold exactly one entry, not {count}.")
-    return entries
-
-
-def _unwrap_entry(
-    kind: t.ComponentTable, index: int, entry: Any, into: Entries, issues: Issues
-) -> None:
-    if not isinstance(entry, dict):
-        issues.add(kind.file, f"entry {index}", "is not a JSON object.")
-        return
-    entry_type = entry.get("type")
-    payload = entry.get(kind.payload, entry.get(str(entry_type)))
-    key = payload.get("_key") if isinstance(payload, dict) else None
-    subject = f"entry {index} (`_key` {key})" if isinstance(key, str) else f"entry {index}"
-    if entry_type != kind.type:
-        where = t.KIND_BY_TYPE.get(str(entry_type))
-        message = f"unknown component type `{entry_type}`."
-        if where is not None:
-            message = f"is a `{entry_type}`, which belongs in {where.file}."
-        issues.add(kind.file, subject, message, f"This file holds `{kind.type}` entries.")
-        return
-    for extra in sorted(set(entry) - {"type", kind.payload}):
-        issues.add(kind.file, subject, f"unknown field `{extra}` next to `type`.", UNKNOWN_HINT)
-    if not isinstance(payload, dict) or not isinstance(key, str) or not key:
-        issues.add(kind.file, subject, f"needs a `{kind.payload}` object with a `_key`.")
-        return
-    if payload.get("definition_id") != key:
-        issues.add(
-            kind.file,
-            subject,
-            f"`_key` `{key}` differs from `definition_id` `{payload.get('definition_id')}`.",
-            "syncer keeps ids as they are, so the two must be equal.",
-        )
-    elif key in into:
-        issues.add(kind.file, subject, f"`_key` `{key}` appears twice in the file.")
-    else:
-        into[key] = payload
 
 
 # --- settings: reminders, extension settings, constants -----------------------------------------------
@@ -263,9 +289,6 @@ def _value_item(
     if not isinstance(item, dict):
         issues.component(t.SETTINGS, key, f"field `{where}` must be an object.")
         return {}
-    for name in item:
-        if name not in fields:
-            issues.component(t.SETTINGS, key, f"unknown field `{where}.{name}`.", UNKNOWN_HINT)
     obfuscated = item.get("obfuscated", False)
     if not isinstance(obfuscated, bool):
         issues.component(t.SETTINGS, key, f"field `{where}.obfuscated` must be true or false.")
@@ -274,6 +297,9 @@ def _value_item(
         result["concealed"] = True
     elif "value" in item:
         result["value"] = item["value"]
+    carried = {name: item[name] for name in item if name not in fields}
+    if carried:
+        result[VENDOR_FIELDS] = carried
     return result
 
 

@@ -1,22 +1,33 @@
 """Reading and writing an Awell Studio Source Control export folder (the only file I/O for Awell).
 
 An export is a folder with one ``<component>/<component>.json`` file per component type. Reading collects
-every such file (an unknown component folder is passed on, so that ``syncer.awell`` reports it), refuses
-invalid JSON, duplicate keys, non-UTF-8 bytes and oversized files with the file's name and place, and lists
-what it leaves alone (``README.md``, Awell's ``validation.yaml`` test cases, ``.github``...). Writing puts
-the files back in Awell's own layout and formatting (``JSON.stringify(data, null, 2)``), each atomically.
+every such file (a component folder syncer does not model is passed on, so that ``syncer.awell`` carries
+it), refuses invalid JSON, duplicate keys, non-UTF-8 bytes and oversized files with the file's name and
+place, and lists what it leaves alone (``README.md``, Awell's ``validation.yaml`` test cases,
+``.github``...). The same files can come from a Git tree (``read_tree``), and a folder or a repository may
+hold several care flows, one export folder each (``find_exports``, ``export_roots``). Writing puts the
+files back in Awell's own layout and formatting (``JSON.stringify(data, null, 2)``), each atomically.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
-from ..yamlio import read_text, write_text_atomically
+from ..yamlio import MAX_FILE_BYTES, decode, read_text, write_text_atomically
 from . import tables as t
+
+# How deep below the given folder (or repository root) export folders are looked for, and what is
+# never entered: one folder per care flow is the layout Awell's users choose, not a deep tree.
+_SEARCH_DEPTH = 3
+_SKIPPED = frozenset({"node_modules", "__tests__"})
+_MARKER = f"{t.PATHWAY.folder}/{t.PATHWAY.folder}.json"
+COMPONENT_FILE = re.compile(r"^(?:(.*)/)?([^/]+)/\2\.json$")  # [root/]<name>/<name>.json
 
 
 @dataclass
@@ -29,6 +40,70 @@ class ExportFolder:
 
 class _RefusedJson(ValueError):
     pass
+
+
+def find_exports(path: Path) -> list[Path]:
+    """The export folders at ``path``: itself when it is one, else every folder below it that is
+    (several care flows, one folder each). Errors name the path and say what an export looks like."""
+    if not path.exists():
+        raise ValidationError([Problem(str(path), "does not exist.", hint=_EXPORT_HINT)])
+    if not path.is_dir():
+        raise ValidationError([Problem(str(path), "is not a folder.", hint=_EXPORT_HINT)])
+    if (path / _MARKER).is_file():
+        return [path]
+    found: set[Path] = set()
+    for depth in range(1, _SEARCH_DEPTH + 1):
+        for marker in path.glob("/".join(["*"] * depth) + f"/{_MARKER}"):
+            if not _skipped(marker.relative_to(path).parts):
+                found.add(marker.parent.parent)
+    return sorted(found) or [path]  # none: read_export says why the folder is not an export
+
+
+def _skipped(parts: Iterable[str]) -> bool:
+    return any(part.startswith(".") or part in _SKIPPED for part in parts)
+
+
+def export_roots(paths: Iterable[str]) -> list[str]:
+    """The export folders of a repository tree, from its file paths (``""`` is the root itself)."""
+    roots = set()
+    for path in paths:
+        if path == _MARKER or path.endswith("/" + _MARKER):
+            root = path[: -len(_MARKER)].rstrip("/")
+            if root.count("/") < _SEARCH_DEPTH and not _skipped(root.split("/") if root else ()):
+                roots.add(root)
+    return sorted(roots)
+
+
+def read_tree(files: Mapping[str, bytes], root: str, display: str) -> ExportFolder:
+    """Parse the component files of the export folder ``root`` of a Git tree (path → bytes).
+
+    ``display`` names the tree in messages (``REPO@COMMIT``); files are checked like those on disk.
+    """
+    prefix = f"{root}/" if root else ""
+    folder = ExportFolder(components={})
+    problems: list[Problem] = []
+    names = set()
+    for path in sorted(files):
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :]
+        names.add(rest.split("/", 1)[0])
+        match = COMPONENT_FILE.match(rest)
+        if match is None or match.group(1) is not None:
+            continue
+        shown = f"{display}:{path}"
+        try:
+            folder.components[match.group(2)] = _parse_json(files[path], shown)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    folder.ignored = sorted(names - set(folder.components))
+    for name in t.REQUIRED_FOLDERS:
+        if name not in folder.components:
+            message = f"has no {name}/{name}.json, so it is not an Awell Studio export."
+            problems.append(Problem(f"{display}:{prefix or '/'}", message, hint=_EXPORT_HINT))
+    if problems:
+        raise ValidationError(problems)
+    return folder
 
 
 def read_export(path: Path) -> ExportFolder:
@@ -67,13 +142,24 @@ _EXPORT_HINT = (
 
 def _read_json(path: Path) -> Any:
     text = read_text(path)  # size limit and strict UTF-8, with the file's name
+    return _loads(text, str(path))
+
+
+def _parse_json(data: bytes, shown: str) -> Any:
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit."
+        raise ValidationError([Problem(shown, message)])
+    return _loads(decode(data, shown), shown)
+
+
+def _loads(text: str, shown: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             [
                 Problem(
-                    str(path),
+                    shown,
                     f"invalid JSON: {exc.msg}.",
                     exc.lineno,
                     exc.colno,
@@ -82,7 +168,7 @@ def _read_json(path: Path) -> Any:
             ]
         ) from None
     except _RefusedJson as exc:
-        raise ValidationError([Problem(str(path), f"invalid JSON: {exc}.")]) from None
+        raise ValidationError([Problem(shown, f"invalid JSON: {exc}.")]) from None
 
 
 def _no_duplicates(items: list[tuple[str, Any]]) -> dict[str, Any]:

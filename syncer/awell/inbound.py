@@ -2,7 +2,9 @@
 
 ``Importer`` turns the entries of an export (already checked and indexed by ``_key`` in ``syncer.awell``)
 into canonical components, nesting children in their parents in the order the parents list them, and
-collecting every problem in ``Issues`` instead of stopping at the first. Pure: data in, data out.
+collecting every problem in ``Issues`` instead of stopping at the first. A field syncer does not model is
+carried under the component's ``vendor_fields``; only what cannot be placed (a reference to a missing
+parent, an id given twice) is a problem. Pure: data in, data out.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from ..model import VENDOR_ENTRY_FIELDS, VENDOR_FIELDS
 from . import tables as t
 
 Entries = dict[str, dict[str, Any]]  # _key -> component, in file order
-
-UNKNOWN_HINT = (
-    "syncer does not know this field and refuses to drop it silently;"
-    " please report it with the export."
-)
+Envelopes = dict[tuple[str, str], dict[str, Any]]  # (type, _key) -> fields next to the entry's type
 
 
 class Issues:
@@ -47,22 +46,31 @@ class Issues:
 class Importer:
     """Builds canonical components from indexed entries; problems go to ``issues``."""
 
-    def __init__(self, entries: dict[str, Entries], issues: Issues) -> None:
+    def __init__(
+        self, entries: dict[str, Entries], issues: Issues, envelopes: Envelopes | None = None
+    ) -> None:
         self.entries = entries
         self.issues = issues
+        self.envelopes = envelopes or {}
         self.layout: dict[str, dict[str, Any]] = {"tracks": {}, "steps": {}}
         self.pathway_id = next(iter(entries[t.PATHWAY.type]))
 
     def flat(
         self, kind: t.ComponentTable, key: str, payload: dict[str, Any], extra: t.Pairs = ()
     ) -> dict[str, Any]:
-        """The component's plain fields, renamed, with ``id`` first; unknown fields are reported."""
+        """The component's plain fields, renamed, with ``id`` first; a field syncer does not model is
+        carried verbatim under ``vendor_fields`` (and the entry's own extra fields under
+        ``vendor_entry_fields``), never dropped."""
         data, _ = t.rename(payload, kind.fields + extra)
         known = kind.known(extra)
-        for name in payload:
-            if name not in known:
-                self.issues.component(kind, key, f"unknown field `{name}`.", UNKNOWN_HINT)
-        return {"id": key, **data}
+        carried = {name: value for name, value in payload.items() if name not in known}
+        component: dict[str, Any] = {"id": key, **data}
+        if carried:
+            component[VENDOR_FIELDS] = carried
+        envelope = self.envelopes.get((kind.type, key))
+        if envelope:
+            component[VENDOR_ENTRY_FIELDS] = dict(envelope)
+        return component
 
     def tracks(self) -> list[dict[str, Any]]:
         tracks: dict[str, dict[str, Any]] = {}
@@ -90,10 +98,6 @@ class Importer:
         placed: set[str] = set()
         step_tracks: dict[str, str] = {}
         for key, payload in self.entries[t.STEP.type].items():
-            if payload.get("type", "step") != "step":
-                self.issues.component(
-                    t.STEP, key, f"field `type` is `{payload['type']}`; only `step` is known."
-                )
             track_id = payload.get("track_definition_id")
             if not isinstance(track_id, str) or track_id not in tracks:
                 self.issues.component(
@@ -103,6 +107,10 @@ class Importer:
                 )
                 continue
             step = self.flat(t.STEP, key, payload)
+            if (
+                payload.get("type", "step") != "step"
+            ):  # a kind of step syncer does not model: carried
+                step.setdefault(VENDOR_FIELDS, {})["type"] = payload["type"]
             ids = payload.get("action_definition_ids", [])
             step["actions"] = self.children(
                 t.STEP, key, "action_definition_ids", ids, actions, placed
@@ -127,20 +135,13 @@ class Importer:
                     f"`step_definition_id` names step `{step_id}`, which does not exist.",
                 )
                 continue
-            action = self.action(key, payload)
-            if action is not None:
-                result[key] = (step_id, action)
+            result[key] = (step_id, self.action(key, payload))
         return result
 
-    def action(self, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    def action(self, key: str, payload: dict[str, Any]) -> dict[str, Any]:
         action_type = payload.get("type")
-        shape = t.ACTION_SHAPES.get(action_type) if isinstance(action_type, str) else None
-        if shape is None:
-            known = ", ".join(sorted(t.ACTION_SHAPES))
-            self.issues.component(
-                t.ACTION, key, f"unknown action type `{action_type}`.", f"Known: {known}."
-            )
-            return None
+        # An action type syncer does not model keeps its own fields under vendor_fields.
+        shape = t.ACTION_SHAPES.get(str(action_type), t.UNMODELLED_ACTION)
         action = self.flat(t.ACTION, key, payload, shape.fields)
         for name, table in shape.items.items():
             if name in action:
@@ -163,8 +164,8 @@ class Importer:
             self.issues.component(t.ACTION, key, f"field `{name}` must be an object.")
             return value
         data, unknown = t.rename(value, table)
-        for field in unknown:
-            self.issues.component(t.ACTION, key, f"unknown field `{name}.{field}`.", UNKNOWN_HINT)
+        if unknown:
+            data[VENDOR_FIELDS] = {field: value[field] for field in unknown}
         return data
 
     def children(

@@ -21,7 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from ..model import VENDOR_COMPONENTS, VENDOR_ENTRY_FIELDS, VENDOR_FIELDS
 from . import tables as t
+from . import vendor
+from .entries import FOLDER_PATTERN
 
 AwellExport = dict[str, list[dict[str, Any]]]  # folder → entries
 
@@ -91,8 +94,20 @@ class _Exporter:
             result.append((f"{where}[{item_id}]", item))
         return result
 
-    def emit(self, kind: t.ComponentTable, payload: dict[str, Any]) -> None:
-        self.out[kind.folder].append({"type": kind.type, kind.payload: payload})
+    def emit(self, kind: t.ComponentTable, payload: dict[str, Any], where: str) -> None:
+        """Add one entry, with what was carried verbatim merged back where it came from."""
+        conflicts: list[tuple[str, str]] = []
+        merged = vendor.merged(payload, where, conflicts)
+        for path, message in conflicts:
+            self.problem(path, message)
+        envelope = vendor.entry_fields(merged)
+        entry = {"type": kind.type, kind.payload: merged}
+        for name, value in envelope.items():
+            if name in entry:
+                self.problem(f"{where}.{VENDOR_ENTRY_FIELDS}.{name}", "names a field of the entry.")
+            else:
+                entry[name] = value
+        self.out[kind.folder].append(entry)
 
     def unflat(
         self,
@@ -105,7 +120,9 @@ class _Exporter:
         """A component's own fields with Awell's names, ``_key`` and ``definition_id`` first."""
         data, unknown = t.rename(item, t.reverse(kind.fields + extra))
         for name in unknown:
-            if name != "id" and name not in nested:
+            if name in (VENDOR_FIELDS, VENDOR_ENTRY_FIELDS):
+                data[name] = item[name]  # merged back by ``emit``
+            elif name != "id" and name not in nested:
                 self.problem(
                     f"{where}.{name}", f"is not a field of a {kind.type} in Awell's export."
                 )
@@ -120,17 +137,20 @@ class _Exporter:
             return value
         data, unknown = t.rename(value, t.reverse(table))
         for name in unknown:
-            self.problem(f"{where}.{name}", "is not a field Awell knows here.")
+            if name == VENDOR_FIELDS:
+                data[name] = value[name]  # merged back by ``emit``
+            else:
+                self.problem(f"{where}.{name}", "is not a field Awell knows here.")
         return data
 
     # --- components -------------------------------------------------------------------------------
 
     def export(self) -> None:
-        self.emit(t.PATHWAY, self.pathway())
-        self.emit(t.SETTINGS, self.settings())
+        self.emit(t.PATHWAY, self.pathway(), "spec")
+        self.emit(t.SETTINGS, self.settings(), "spec.settings")
         for kind, name in t.TOP_LEVEL_LISTS:
             for where, item in self.items(self.spec.get(name, []), f"spec.{name}"):
-                self.emit(kind, self.unflat(kind, item, where))
+                self.emit(kind, self.unflat(kind, item, where), where)
         for where, track in self.items(self.spec.get("tracks", []), "spec.tracks"):
             self.track(where, track)
         for where, trigger in self.items(self.spec.get("triggers", []), "spec.triggers"):
@@ -140,7 +160,25 @@ class _Exporter:
         webhooks = self.spec.get("extension_webhooks", [])
         for where, webhook in self.items(webhooks, "spec.extension_webhooks"):
             payload = self.unflat(t.EXTENSION_WEBHOOK, webhook, where)
-            self.emit(t.EXTENSION_WEBHOOK, {**payload, "pathway_definition_id": self.flow_id})
+            payload["pathway_definition_id"] = self.flow_id
+            self.emit(t.EXTENSION_WEBHOOK, payload, where)
+        self.carried_components()
+
+    def carried_components(self) -> None:
+        """Component files syncer does not model, written back as they came in."""
+        carried = self.mapping(self.spec.get(VENDOR_COMPONENTS, {}), f"spec.{VENDOR_COMPONENTS}")
+        for folder, entries in carried.items():
+            where = f"spec.{VENDOR_COMPONENTS}.{folder}"
+            if not isinstance(folder, str) or not FOLDER_PATTERN.match(folder):
+                self.problem(where, "is not a component folder name (a-z, 0-9 and `_`).")
+            elif folder in self.out:
+                self.problem(
+                    where, "is a component file syncer models; its entries belong in spec."
+                )
+            elif not isinstance(entries, list):
+                self.problem(where, "must be a list.")
+            else:
+                self.out[folder] = list(entries)
 
     def pathway(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"_key": self.flow_id, "definition_id": self.flow_id}
@@ -149,13 +187,18 @@ class _Exporter:
             payload["description"] = self.metadata["description"]
         if "team_id" in self.spec:
             payload["team_id"] = self.spec["team_id"]
+        for name in (VENDOR_FIELDS, VENDOR_ENTRY_FIELDS):  # the pathway's, kept in spec
+            if name in self.spec:
+                payload[name] = self.spec[name]
         return payload
 
     def settings(self) -> dict[str, Any]:
         settings = self.mapping(self.spec.get("settings", {}), "spec.settings")
         data, unknown = t.rename(settings, t.reverse(t.SETTINGS.fields))
         for name in unknown:
-            if name not in ("extensions", "constants"):
+            if name in (VENDOR_FIELDS, VENDOR_ENTRY_FIELDS):
+                data[name] = settings[name]  # merged back by ``emit``
+            elif name not in ("extensions", "constants"):
                 self.problem(f"spec.settings.{name}", "is not a setting in Awell's export.")
         payload = {"_key": self.flow_id, "definition_id": self.flow_id, **data}
         if "extensions" in settings:
@@ -179,7 +222,7 @@ class _Exporter:
     def value_item(self, item: dict[str, Any], where: str) -> dict[str, Any]:
         """An extension setting or constant; a concealed one is obfuscated and has no value."""
         for name in item:
-            if name not in ("id", "key", "label", "value", "concealed"):
+            if name not in ("id", "key", "label", "value", "concealed", VENDOR_FIELDS):
                 self.problem(
                     f"{where}.{name}", "is not a field of a constant or extension setting."
                 )
@@ -188,6 +231,8 @@ class _Exporter:
         result["obfuscated"] = concealed
         if "value" in item and not concealed:
             result["value"] = item["value"]
+        if VENDOR_FIELDS in item:
+            result[VENDOR_FIELDS] = item[VENDOR_FIELDS]  # merged back by ``emit``
         return result
 
     def track(self, where: str, track: dict[str, Any]) -> None:
@@ -198,36 +243,37 @@ class _Exporter:
         for name in ("start", "end"):
             if name in corners:
                 payload[f"{name}_coordinates"] = corners[name]
-        self.emit(t.TRACK, payload)
+        self.emit(t.TRACK, payload, where)
         for step_where, step in self.items(track.get("steps", []), f"{where}.steps"):
             self.step(step_where, step, track["id"])
         for edge_where, transition in self.items(
             track.get("transitions", []), f"{where}.transitions"
         ):
-            self.emit(t.TRANSITION, self.unflat(t.TRANSITION, transition, edge_where))
+            self.emit(t.TRANSITION, self.unflat(t.TRANSITION, transition, edge_where), edge_where)
 
     def step(self, where: str, step: dict[str, Any], track_id: str) -> None:
         fields = self.unflat(t.STEP, step, where, nested=frozenset({"actions"}))
         actions = self.items(step.get("actions", []), f"{where}.actions")
-        payload = {"_key": fields.pop("_key"), "type": "step", **fields}
+        carried = dict(fields.pop(VENDOR_FIELDS, None) or {})
+        step_type = carried.pop("type", "step")  # a kind of step syncer does not model
+        payload = {"_key": fields.pop("_key"), "type": step_type, **fields}
+        if carried:
+            payload[VENDOR_FIELDS] = carried
         payload["action_definition_ids"] = [action["id"] for _, action in actions]
         payload["track_definition_id"] = track_id
         if step["id"] in self.step_layout:
             payload["coordinates"] = self.step_layout[step["id"]]
-        self.emit(t.STEP, payload)
+        self.emit(t.STEP, payload, where)
         for action_where, action in actions:
             self.action(action_where, action, step["id"])
 
     def action(self, where: str, action: dict[str, Any], step_id: str) -> None:
-        shape = t.ACTION_SHAPES.get(str(action.get("type")))
-        if shape is None:
-            self.problem(f"{where}.type", f"`{action.get('type')}` is not an Awell action type.")
-            return
+        shape = t.ACTION_SHAPES.get(str(action.get("type")), t.UNMODELLED_ACTION)
         payload = self.unflat(t.ACTION, action, where, extra=shape.fields)
         for name, table in {**shape.items, **shape.objects}.items():
             if name in payload:
                 payload[name] = self.renamed(payload[name], f"{where}.{name}", table)
-        self.emit(t.ACTION, {**payload, "step_definition_id": step_id})
+        self.emit(t.ACTION, {**payload, "step_definition_id": step_id}, where)
 
     def trigger(self, where: str, trigger: dict[str, Any]) -> None:
         payload = self.unflat(t.TRIGGER, trigger, where, nested=frozenset({"target"}))
@@ -239,13 +285,13 @@ class _Exporter:
         for name in ("id", "type"):
             if name in target:
                 payload[f"target_{name}"] = target[name]
-        self.emit(t.TRIGGER, payload)
+        self.emit(t.TRIGGER, payload, where)
 
     def form(self, where: str, form: dict[str, Any]) -> None:
         payload = self.unflat(t.FORM, form, where, nested=frozenset({"questions"}))
         questions = self.items(form.get("questions", []), f"{where}.questions")
         payload["question_definition_ids"] = [question["id"] for _, question in questions]
-        self.emit(t.FORM, payload)
+        self.emit(t.FORM, payload, where)
         for question_where, question in questions:
             fields = self.unflat(t.QUESTION, question, question_where)
-            self.emit(t.QUESTION, {**fields, "form_definition_id": form["id"]})
+            self.emit(t.QUESTION, {**fields, "form_definition_id": form["id"]}, question_where)

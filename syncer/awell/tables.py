@@ -7,7 +7,7 @@ ones in a real export (``../shared/fixtures/awell-source-control-export/``).
 A table lists ``(awell name, canonical name)`` pairs in the order Awell writes them. Fields a table does not
 list are either *structural* (consumed by the mapping code: nesting, layout, checks against the care-flow
 definition id), *volatile* (timestamps and editor ids, dropped on purpose), or unknown — and an unknown field
-is an error, never dropped silently.
+is carried verbatim under the component's ``vendor_fields`` (``syncer.awell.vendor``), never dropped.
 """
 
 from __future__ import annotations
@@ -238,6 +238,9 @@ class ActionShape:
     )  # lists of objects, renamed item by item
     objects: Mapping[str, Pairs] = field(default_factory=dict)  # objects, renamed
 
+
+# An action of a type syncer does not model: its common fields are known, its own ones are carried.
+UNMODELLED_ACTION = ActionShape(())
 
 _HTTP_CALL = pairs("method", "endpoint", "headers", "body", "mappings")
 _GRAPHQL_CALL = pairs("endpoint", "headers", "query", "variables", "mappings")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import Problem, UsageError
 from ..model import EnvironmentPlan
 from ..report import render_json, render_markdown, render_text
 from ..workspace import Workspace
@@ -43,6 +43,20 @@ def emit(text: str) -> None:
 def say(text: str) -> None:
     """A line for the person running the command (stderr), beside the data on stdout."""
     print(text, file=sys.stderr)
+
+
+def say_warnings(warnings: Iterable[Problem]) -> None:
+    """Each warning with its location (a draft's unfinished parts): said, never a reason to stop."""
+    for warning in warnings:
+        say(f"warning: {warning}")
+
+
+def say_drafts(ws: Workspace, plans: Sequence[EnvironmentPlan]) -> None:
+    """The warnings of every Git flow the plans cover, once per flow (SPEC 3: drafts are drafts)."""
+    flows = ws.flows
+    for key in sorted({f.key for plan in plans for f in plan.flows}):
+        if key in flows:
+            say_warnings(flows[key].warnings)
 
 
 def output_file(path: str, option: str) -> Path:

@@ -24,7 +24,7 @@ from ..errors import EXIT_OK, UsageError
 from ..model import WRITES, Environment, EnvironmentPlan, HoldKind, Role
 from ..planner import for_each_environment
 from ..reconcile import plan_guarded
-from ._common import confirm, emit, render, say, workspace
+from ._common import confirm, emit, render, say, say_drafts, workspace
 from ._progress import bar
 
 
@@ -81,6 +81,7 @@ def apply(asked: _Asked) -> int:
     plans = guarded.plans
     trusted = [p for p in plans if p.hold is None or p.hold.kind is not HoldKind.VERIFY]
     only = check_saved_plan(trusted, saved) if saved is not None else None
+    say_drafts(ws, plans)
     emit(render(plans, asked.output))
     _say_holds(plans)
     for name, hold in guarded.overridden.items():

@@ -11,7 +11,7 @@ import argparse
 from ..errors import UsageError
 from ..exporter import ExportResult, export
 from ..model import Role
-from ._common import emit, exactly_one, say, workspace
+from ._common import emit, exactly_one, say, say_warnings, workspace
 from ._progress import status
 
 
@@ -51,6 +51,7 @@ def _print(env: str, result: ExportResult, commit: bool) -> None:
     for old, new in result.renamed:
         emit(f"renamed flows/{old} -> flows/{new} (the key changed in {env})")
     emit(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
+    say_warnings(result.warnings)
     for key in result.deleted_in_source:
         say(
             f"warning: flows/{key} is in Git but no longer in {env}; it was NOT deleted. "

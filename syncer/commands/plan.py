@@ -11,7 +11,7 @@ import argparse
 from ..model import Role
 from ..plan import exit_code
 from ..planner import plan_environments, plan_reviewed
-from ._common import emit, output_file, render, workspace, write_json
+from ._common import emit, output_file, render, say_drafts, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +34,7 @@ def plan(
         plans = plan_reviewed(ws, trusted, env_names, flow_keys, trusted_label="the checkout")
     else:
         plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
+    say_drafts(ws, plans)
     emit(render(plans, output))
     if out:
         write_json(out, [p.to_json() for p in plans])

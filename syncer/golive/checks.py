@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import Problem
 from ..model import (
     ANN_GIT_COMMIT,
     Decision,
@@ -72,7 +73,7 @@ def checklist(facts: FlowFacts) -> FlowChecklist:
             Item("source", source, Level.WARN, facts.source_note, fix_text("source"))
         )
     if isinstance(definition, dict):
-        result.items.append(validation(definition, plan.key, facts.env.name))
+        result.items.extend(validation(definition, plan.key, facts.env.name))
     result.items.extend(identifier_systems(facts, definition or facts.git))
     result.items.extend(secret_sources(plan, facts.env))
     if isinstance(definition, dict) and facts.live is not None:
@@ -108,17 +109,32 @@ def plan_status(plan: FlowPlan, env: Environment) -> Item:
     return Item("plan_status", plan.key, level, f"{plan.status.value}: {message}", fix)
 
 
-def validation(definition: dict[str, Any], key: str, environment: str) -> Item:
-    """The live working version checked as the file it would be in Git."""
-    problems = [
-        str(p) for p in check_definition(definition, key, f"{environment}:{key} (working version)")
-    ]
+def validation(definition: dict[str, Any], key: str, environment: str) -> list[Item]:
+    """The live working version checked as the file it would be in Git: its errors block, and what
+    the draft leaves unfinished (an unreachable step, an empty track, ...) is a warning."""
+    warnings: list[Problem] = []
+    display = f"{environment}:{key} (working version)"
+    problems = [str(p) for p in check_definition(definition, key, display, warnings)]
+    items = []
     if not problems:
-        return Item("validation", key, Level.PASS, "the working version is a valid care flow")
-    shown = "; ".join(problems[:_MAX_PROBLEMS])
-    more = f" (and {len(problems) - _MAX_PROBLEMS} more)" if len(problems) > _MAX_PROBLEMS else ""
-    message = f"the working version has {len(problems)} problem(s): {shown}{more}"
-    return Item("validation", key, Level.BLOCK, message, fix_text("validation"))
+        items.append(
+            Item("validation", key, Level.PASS, "the working version is a valid care flow")
+        )
+    else:
+        message = f"the working version has {_listed(problems, 'problem')}"
+        items.append(Item("validation", key, Level.BLOCK, message, fix_text("validation")))
+    if warnings:
+        message = (
+            f"the working version is a draft: {_listed([str(w) for w in warnings], 'warning')}"
+        )
+        items.append(Item("draft", key, Level.WARN, message, fix_text("draft")))
+    return items
+
+
+def _listed(found: list[str], what: str) -> str:
+    shown = "; ".join(found[:_MAX_PROBLEMS])
+    more = f" (and {len(found) - _MAX_PROBLEMS} more)" if len(found) > _MAX_PROBLEMS else ""
+    return f"{len(found)} {what}(s): {shown}{more}"
 
 
 def identifiers_used(definition: dict[str, Any] | None) -> dict[str, str | None]:

@@ -104,6 +104,8 @@ _FIX = {
     "unmanaged": "Take it over with `syncer apply {target} --adopt` after reviewing the plan.",
     "validation": "Fix the flow in Git and apply it; if a hotfix caused it, backport it and fix it "
     "in review.",
+    "draft": "Finish the flow in Sandbox (connect or remove the step, give the track its steps, use or "
+    "remove the data point), export and apply it; or go live knowingly: it never blocks.",
     "identifier_missing": "Add {name}{system} to {env} (tenant settings, or PUT "
     "/v1/tenant/identifier-systems with an admin key); identifier systems are never promoted.",
     "identifier_wrong": "Give {name} the same system everywhere: fix it in {env} (tenant settings, "

@@ -17,7 +17,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from ..canonical import remove_paths
-from ..model import Change, Component
+from ..model import VENDOR_COMPONENTS, VENDOR_ENTRY_FIELDS, VENDOR_FIELDS, Change, Component
 
 # Top-level lists of ``spec`` and the kind of component each holds.
 _TOP_LISTS: dict[str, str] = {
@@ -60,8 +60,18 @@ def _ref(item: dict[str, Any]) -> str:
 
 
 def _fields(item: dict[str, Any], skip: Iterable[str] = ()) -> dict[str, Any]:
+    """A component's own fields; each field carried verbatim is a field of its own, named by its path
+    (``vendor_fields.<name>``), so that a change to one says which."""
     drop = set(skip) | _CHILD_LISTS
-    return {k: v for k, v in item.items() if k not in drop}
+    fields = {k: v for k, v in item.items() if k not in drop and k not in _CARRIED}
+    for carried in _CARRIED:
+        values = item.get(carried)
+        if isinstance(values, dict):
+            fields.update({f"{carried}.{name}": value for name, value in values.items()})
+    return fields
+
+
+_CARRIED = (VENDOR_FIELDS, VENDOR_ENTRY_FIELDS)
 
 
 def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
@@ -85,6 +95,11 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
         flow_fields["team_id"] = spec["team_id"]
     flow = {"id": metadata.get("definition_id", "flow"), "key": metadata.get("key"), **metadata}
     add("flow", flow, "metadata", [], fields=flow_fields)
+    # The pathway's own fields syncer does not model live in spec: always indexed (maybe empty), so
+    # that one appearing is a changed field, not an added component.
+    carried = _fields({name: spec[name] for name in _CARRIED if name in spec})
+    definition = {"id": "definition", "title": str(metadata.get("title") or "")}
+    add("care_flow", definition, "", [], fields=carried)
     settings = spec.get("settings") or {}
     if "reminders" in settings:
         add(
@@ -94,6 +109,9 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
             [],
             fields={"reminders": settings["reminders"]},
         )
+    carried = _fields({name: settings[name] for name in _CARRIED if name in settings})
+    if carried:
+        add("settings", {"id": "settings", "title": "settings"}, "settings", [], fields=carried)
     for constant in settings.get("constants") or []:
         add(
             "constant",
@@ -116,6 +134,7 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
         for item in spec.get(list_name) or []:
             add(kind, item, f"{list_name}[{_ref(item)}]", [])
     _index_tracks(spec, add)
+    _index_carried_components(spec, add)
     for form in spec.get("forms") or []:
         form_entry = add(
             "form",
@@ -170,6 +189,29 @@ def _index_tracks(spec: dict[str, Any], add: Any) -> None:
             )
 
 
+def _index_carried_components(spec: dict[str, Any], add: Any) -> None:
+    """Component files syncer does not model: each entry a component, named by its ``_key``."""
+    carried = spec.get(VENDOR_COMPONENTS)
+    for folder, entries in sorted(carried.items() if isinstance(carried, dict) else []):
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            entry = entry if isinstance(entry, dict) else {"entry": entry}
+            payload = entry.get(str(entry.get("type")))
+            payload = payload if isinstance(payload, dict) else {}
+            ident = str(payload.get("_key", index))
+            item = {**payload, "id": f"{folder}/{ident}", "key": ident, "type": entry.get("type")}
+            fields = {k: v for k, v in payload.items() if k not in ("_key", "definition_id")}
+            fields.update(
+                {f"entry.{k}": v for k, v in entry.items() if k not in ("type", entry.get("type"))}
+            )
+            add(
+                "vendor_component",
+                item,
+                f"{VENDOR_COMPONENTS}.{folder}[{ident}]",
+                [],
+                fields=fields,
+            )
+
+
 def diff(before: dict[str, Any], after: dict[str, Any], ignore: Iterable[str] = ()) -> list[Change]:
     """What changes when ``before`` becomes ``after``, component by component."""
     ignore = list(ignore)
@@ -211,9 +253,8 @@ def _compare(old: _Entry, new: _Entry) -> Iterator[Change]:
             continue  # a derived label, not a field
         before, after = old.fields.get(name), new.fields.get(name)
         if before != after:
-            yield Change(
-                f"{new.path}.{name}", "changed", before, after, trail=new.trail, field=name
-            )
+            path = f"{new.path}.{name}" if new.path else name
+            yield Change(path, "changed", before, after, trail=new.trail, field=name)
     if old.order != new.order and set(old.order) == set(new.order):
         child = "questions" if new.component.kind == "form" else "actions"
         yield Change(
@@ -289,6 +330,12 @@ def describe(change: Change) -> str:
     if change.kind != "changed":
         return f"{where}: {change.kind}"
     detail = change.field
+    for carried, words in (
+        (VENDOR_FIELDS, "Awell field"),
+        (VENDOR_ENTRY_FIELDS, "Awell entry field"),
+    ):
+        if detail.startswith(carried + "."):
+            detail = f"{words} `{detail[len(carried) + 1 :]}` (kept as is)"
     if isinstance(change.before, dict | list) and isinstance(change.after, dict | list):
         inner = DeepDiff(change.before, change.after, verbose_level=0).affected_paths
         if inner and len(inner) <= 3:

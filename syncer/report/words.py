@@ -131,7 +131,15 @@ def _where(change: Change, s: Style) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _field(change: Change) -> str:
+# A field syncer does not model is named by Awell's own name, which is data: shown as code, made safe.
+_CARRIED = (("vendor_fields.", "Awell field"), ("vendor_entry_fields.", "Awell entry field"))
+
+
+def _field(change: Change, s: Style | None = None) -> str:
+    for prefix, words in _CARRIED:
+        if change.field.startswith(prefix):
+            name = change.field[len(prefix) :]
+            return f"{words} {s.code(name) if s else flatten(name, 60)} (kept as is)"
     return re.sub(r"[_.]+", " ", change.field).strip()
 
 
@@ -197,7 +205,7 @@ def describe_change(
     if change.kind in ("added", "removed"):
         value = change.after if change.kind == "added" else change.before
         return f"{where}: {change.kind}{'' if hidden else _summary(value, s)}", []
-    line = f"{where}: {_field(change) or 'value'} changed"
+    line = f"{where}: {_field(change, s) or 'value'} changed"
     before, after = change.before, change.after
     if hidden:
         return f"{line} {CONCEALED}", []
@@ -216,7 +224,9 @@ def describe_breaking(change: Change, s: Style) -> str:
     last = change.trail[-1].kind if change.trail else ""
     reason = change.breaking_reason.split(": ", 1)[-1] if change.breaking_reason else ""
     why = reason or _BREAKING_WHY.get(last, "integrations that rely on it may break")
-    what = f"{_field(change)} changed" if change.kind == "changed" and change.field else change.kind
+    what = (
+        f"{_field(change, s)} changed" if change.kind == "changed" and change.field else change.kind
+    )
     return f"{_where(change, s)} {what}: {s.ours(why)}"
 
 
@@ -226,7 +236,7 @@ def _what(changes: list[Change], s: Style) -> str:
     for change in changes[:3]:
         head = _component(change.trail[-1], s) if change.trail else s.code(change.path)
         names.append(
-            f"{head} {_field(change) if change.kind == 'changed' else change.kind}".strip()
+            f"{head} {_field(change, s) if change.kind == 'changed' else change.kind}".strip()
         )
     more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
     return ", ".join(names) + more

@@ -43,7 +43,12 @@ def cases_of_export(folder: Path, key: str, document: dict[str, Any]) -> Importe
     if not found:
         return None
     source = found[0]
-    text = yamlio.read_text(source, str(source))
+    return cases_of_text(source, yamlio.read_text(source, str(source)), key, document)
+
+
+def cases_of_text(source: Path, text: str, key: str, document: dict[str, Any]) -> ImportedCases:
+    """The test cases ``text`` checked against ``document``; ``source`` names the file in messages
+    (a path, or ``REPO@COMMIT:path`` for a file read from Git by ``import-awell --from-git``)."""
     # Before any other check, whose messages may quote a value: an encrypted one is never shown.
     encrypted = (
         "its text"

@@ -7,6 +7,7 @@ never a crash (the schema reports it).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -141,7 +142,9 @@ class Checker:
         self.errors.append(self.doc.problem(path, message, hint))
 
     def warn(self, path: JsonPath, message: str, hint: str | None = None) -> None:
-        self.warnings.append(self.doc.problem(path, message, hint))
+        self.warnings.append(
+            dataclasses.replace(self.doc.problem(path, message, hint), warning=True)
+        )
 
     def reference(
         self, path: JsonPath, value: Any, kind: str, owner: str, warn: bool = False

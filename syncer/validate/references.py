@@ -3,7 +3,9 @@ variable, question, message or narrative names exists, and so does every ``{{con
 ``{{data_point:ID}}`` and ``{{{dynamic_variable:ID}}}`` in its texts.
 
 Dangling *dynamic variable* references are warnings, not errors: Awell itself keeps them when a variable
-is deleted (the text then shows the fallback), and real exports contain them.
+is deleted (the text then shows the fallback), and real exports contain them. So is every reference in a
+plugin field's rich-text options and every placeholder in what is carried verbatim (``vendor_fields``):
+that is Studio's editor bookkeeping, or data syncer does not model, never a reason to refuse a flow.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from ..yamlio import JsonPath
 from .checker import Checker, display_name, items_of, strings_of, suggest
+from .drafts import carried
 
 _CONSTANT = re.compile(r"\{\{\s*constants\.([^{}\s]*)\s*\}\}")
 _DATA_POINT = re.compile(r"(?<!\{)\{\{\s*data_point:([^{}\s]*)\s*\}\}")
@@ -59,16 +62,28 @@ def _check_action(checker: Checker, path: JsonPath, action: dict[str, Any]) -> N
             )
     for sub_path, item in items_of(action.get("plugin_fields"), (*path, "plugin_fields")):
         options = item.get("options")
-        ids = (
-            strings_of(options.get("data_point_definition_ids"))
-            if isinstance(options, dict)
-            else []
-        )
-        for index, value in enumerate(ids):
-            checker.reference(
-                (*sub_path, "options", "data_point_definition_ids", index), value, dp, owner
-            )
+        if isinstance(options, dict):
+            _check_plugin_options(checker, (*sub_path, "options"), options, owner)
     _check_extension_mappings(checker, path, action, owner)
+
+
+_OPTION_REFERENCES = (
+    ("stakeholder_ids", "stakeholder"),
+    ("dynamic_variable_ids", "dynamic variable"),
+    ("constant_ids", "constant"),
+)
+
+
+def _check_plugin_options(
+    checker: Checker, path: JsonPath, options: dict[str, Any], owner: str
+) -> None:
+    for index, value in enumerate(strings_of(options.get("data_point_definition_ids"))):
+        checker.reference(
+            (*path, "data_point_definition_ids", index), value, "data point definition", owner
+        )
+    for field_name, kind in _OPTION_REFERENCES:  # the rich-text editor's bookkeeping: warnings
+        for index, value in enumerate(strings_of(options.get(field_name))):
+            checker.reference((*path, field_name, index), value, kind, owner, warn=True)
 
 
 def _check_extension_mappings(
@@ -187,9 +202,10 @@ def check_placeholders(checker: Checker, value: Any, base: JsonPath) -> None:
     for path, text in _walk_strings(value, base):
         if "{{" not in text:
             continue
+        warn = carried(path)  # data syncer does not model: said, never refused
         for key in _CONSTANT.findall(text):
             if key not in keys:
-                checker.error(
+                (checker.warn if warn else checker.error)(
                     path,
                     f"placeholder `{{{{constants.{key}}}}}` names no constant of this flow.",
                     suggest(key, keys)
@@ -197,7 +213,7 @@ def check_placeholders(checker: Checker, value: Any, base: JsonPath) -> None:
                 )
         for data_point in _DATA_POINT.findall(text):
             what = f"placeholder `{{{{data_point:{data_point}}}}}`"
-            checker.reference(path, data_point, "data point definition", what)
+            checker.reference(path, data_point, "data point definition", what, warn=warn)
         for variable in _DYNAMIC_VARIABLE.findall(text):
             what = f"placeholder `{{{{{{dynamic_variable:{variable}}}}}}}`"
             checker.reference(path, variable, "dynamic variable", what, warn=True)

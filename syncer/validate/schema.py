@@ -55,6 +55,7 @@ class Finding:
     message: str
     hint: str | None = None
     structural: bool = False
+    unknown: bool = False  # a field the schema does not know (``path`` ends with its name)
 
 
 @cache
@@ -81,6 +82,12 @@ def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
         for finding in _describe(error):
             found.setdefault((finding.path, finding.message), finding)
     return list(found.values())
+
+
+def unknown_fields(data: Any, kind: SchemaKind) -> list[JsonPath]:
+    """The path of every field of ``data`` the schema does not know, wherever it is (each path ends with
+    the field's name): what the Awell importer carries under ``vendor_fields``."""
+    return [f.path for f in schema_findings(data, kind) if f.unknown]
 
 
 def _where(path: JsonPath) -> str:
@@ -153,7 +160,9 @@ def _unknown_fields(error: SchemaError, path: JsonPath) -> list[Finding]:
                 else f"Allowed here: {', '.join(sorted(allowed))}."
             )
             findings.append(
-                Finding((*path, name), f"unknown field `{name}` in {_where(path)}.", hint)
+                Finding(
+                    (*path, name), f"unknown field `{name}` in {_where(path)}.", hint, unknown=True
+                )
             )
     return findings
 

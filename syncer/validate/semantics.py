@@ -1,16 +1,17 @@
 """Meaning checks of a care-flow document, beyond its JSON Schema (SPEC 3).
 
-Ids are unique, every reference resolves, every placeholder names something that exists, every step can be
-reached from its track's start. Each finding carries the path of the offending node, so that the caller can
-name file, line and column, and a "Did you mean ...?" hint where a near id exists.
+Ids are unique, every reference resolves, every placeholder names something that exists. Each finding
+carries the path of the offending node, so that the caller can name file, line and column, and a "Did you
+mean ...?" hint where a near id exists. What a draft may leave unfinished (an unreachable step, an empty
+track, an unused data point) is decided in ``drafts`` and is a warning, never an error.
 
 Everything here is written for documents that may be malformed: a field of the wrong type is skipped,
 never a crash (the schema reports it). Dangling *dynamic variable* references are warnings, not errors:
 Awell itself keeps them when a variable is deleted (the text then shows the fallback), and real exports
 contain them.
 
-This module checks ids, tracks (transitions, reachability) and layout; references and placeholders are
-checked in ``flow_references``, with the index and ``Checker`` of ``flow_checker``.
+This module checks ids, tracks (transitions) and layout; references and placeholders are checked in
+``references``, with the index and ``Checker`` of ``checker``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from ..errors import Problem
 from ..yamlio import Document, JsonPath
 from .checker import TOP_LEVEL_KINDS, Checker, display_name, items_of, strings_of, suggest
+from .drafts import check_drafts
 from .references import check_actions, check_components, check_placeholders
 
 
@@ -34,6 +36,7 @@ def check_meaning(doc: Document) -> tuple[list[Problem], list[Problem]]:
     check_components(checker)
     check_placeholders(checker, checker.spec, ("spec",))
     _check_layout(checker)
+    check_drafts(checker)
     return checker.errors, checker.warnings
 
 
@@ -156,7 +159,6 @@ def _check_tracks(checker: Checker) -> None:
         label = display_name(track) if isinstance(track.get("key"), str) else track_id
         for path, transition in items_of(track.get("transitions"), (*track_path, "transitions")):
             _check_transition(checker, path, transition, track_id, label)
-        _check_reachable(checker, track_path, track, label)
         for step_path, step in items_of(track.get("steps"), (*track_path, "steps")):
             for index, label_id in enumerate(strings_of(step.get("label_definition_ids"))):
                 owner = f"step `{display_name(step)}`"
@@ -208,36 +210,6 @@ def _report_foreign_step(
     checker.error(
         where, f"{what}, which does not exist in track `{label}`.", hint or "Fix the step id."
     )
-
-
-def _check_reachable(
-    checker: Checker, track_path: JsonPath, track: dict[str, Any], label: str
-) -> None:
-    edges: dict[str, set[str]] = {}
-    for _path, transition in items_of(track.get("transitions"), ()):
-        origin, destination = transition.get("origin"), transition.get("destination")
-        if (
-            isinstance(origin, dict)
-            and isinstance(destination, dict)
-            and destination.get("type") == "step"
-        ):
-            source = (
-                "<start>" if origin.get("type") == "track_start" else str(origin.get("node_id"))
-            )
-            edges.setdefault(source, set()).add(str(destination.get("node_id")))
-    reached: set[str] = set()
-    frontier = ["<start>"]
-    while frontier:
-        for target in edges.get(frontier.pop(), set()) - reached:
-            reached.add(target)
-            frontier.append(target)
-    for step_path, step in items_of(track.get("steps"), (*track_path, "steps")):
-        if str(step.get("id")) not in reached:
-            checker.error(
-                (*step_path, "id"),
-                f"step `{display_name(step)}` cannot be reached from the start of track `{label}`.",
-                "Add a transition that leads to it, or remove the step.",
-            )
 
 
 # --- layout ---------------------------------------------------------------------------------------------

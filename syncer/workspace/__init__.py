@@ -73,6 +73,11 @@ class FlowFile:
         return self.digest.definition_id
 
     @property
+    def warnings(self) -> list[Problem]:
+        """What the draft leaves unfinished (an unreachable step, ...): said, never blocking."""
+        return self.digest.warning_problems()
+
+    @property
     def title(self) -> str:
         return self.digest.title
 
@@ -285,8 +290,9 @@ class Workspace:
         found = file.digest or parse_cache.load_digest(file.blob)
         document: dict[str, Any] | None = None
         if found is None or found.key != key:
-            document = self._parse_flow(file.path, file.read(), key)
-            found = digest(document)
+            warnings: list[Problem] = []
+            document = self._parse_flow(file.path, file.read(), key, warnings)
+            found = digest(document, warnings=warnings)
             if parse_cache.remember(file.blob, document, found):
                 document = None  # in the cache now: loaded again only if someone needs it
         load = self._loader(file, key, document)
@@ -308,15 +314,18 @@ class Workspace:
             if document is not None and document.get("metadata", {}).get("key") == key:
                 return document
             data = file.read()  # the cached document went missing: parse the same bytes again
-            document = self._parse_flow(file.path, data, key)
-            parse_cache.remember(file.blob, document, digest(document))
+            warnings: list[Problem] = []
+            document = self._parse_flow(file.path, data, key, warnings)
+            parse_cache.remember(file.blob, document, digest(document, warnings=warnings))
             return document
 
         return load
 
-    def _parse_flow(self, rel: str, data: bytes, key: str) -> dict[str, Any]:
+    def _parse_flow(
+        self, rel: str, data: bytes, key: str, warnings: list[Problem] | None = None
+    ) -> dict[str, Any]:
         doc = load_text(decode(data, rel), rel)
-        problems = check_flow(doc, key)
+        problems = check_flow(doc, key, warnings)
         if problems:
             raise ValidationError(problems)
         result: dict[str, Any] = doc.data
@@ -365,11 +374,12 @@ class Workspace:
         cached = parse_cache.load_document(blob)
         if cached is not None and cached.get("metadata", {}).get("key") == key:
             return cached
+        warnings: list[Problem] = []
         try:
-            document = self._parse_flow(rel, data, key)
+            document = self._parse_flow(rel, data, key, warnings)
         except ValidationError:
             return None
-        parse_cache.remember(blob, document, digest(document))
+        parse_cache.remember(blob, document, digest(document, warnings=warnings))
         return document
 
 

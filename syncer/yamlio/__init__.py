@@ -81,7 +81,7 @@ class Document:
         self, path: Sequence[PathElement], message: str, hint: str | None = None
     ) -> Problem:
         line, column = self.locate(path)
-        return Problem(self.path, message, line, column, hint)
+        return Problem(self.path, message, line, column, hint, node=tuple(path))
 
 
 class _PlainConstructor(SafeConstructor):
