@@ -24,10 +24,15 @@ test-all: $(STAMP)
 	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+WORKFLOWS := $(wildcard examples/github/*.yml)
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check syncer tests bench
 	$(BIN)/ruff check syncer tests bench
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --quiet action.yml $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --kubernetes-version 1.30.0 --strict --quiet deploy/kubernetes/*.yaml
 

@@ -131,7 +131,7 @@ def apply_plan(
         if intent == "refresh" and not annotations_stale(flow):
             continue
         if intent is None:
-            if flow.status not in (Status.IN_SYNC,):
+            if flow.status not in (Status.IN_SYNC, Status.UNTRACKED):  # nothing to say
                 result.results.append(_logged(env, flow, "skipped", _why_skipped(flow)))
             continue
         if should_stop is not None and should_stop():

@@ -38,6 +38,7 @@ from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
 from .report import logs
 
 OUTPUTS = ("text", "json", "markdown")
+WITH_GITHUB = (*OUTPUTS, "github")  # GitHub workflow commands: annotations on the lines concerned
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -72,13 +73,13 @@ def _envs(parser: argparse.ArgumentParser, help_text: str | None = None) -> None
     )
 
 
-def _flows(parser: argparse.ArgumentParser) -> None:
+def _flows(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
     parser.add_argument(
         "--flow",
         action="append",
         default=[],
         metavar="KEY",
-        help="flow key (repeatable; default: all)",
+        help=help_text or "flow key (repeatable; default: all)",
     )
 
 
@@ -91,9 +92,14 @@ def _allow_dirty(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _output(parser: argparse.ArgumentParser, choices: Sequence[str] = OUTPUTS) -> None:
+def _output(
+    parser: argparse.ArgumentParser, choices: Sequence[str] = OUTPUTS, default: str = "text"
+) -> None:
     parser.add_argument(
-        "--output", choices=choices, default="text", help="output format (default: text)"
+        "--output",
+        choices=choices,
+        default=default,
+        help=f"output format (default: {default})",
     )
 
 
@@ -122,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: the repository)"
     )
-    _output(p)
+    _output(p, WITH_GITHUB)
 
     p = _command(sub, "export", "Sandbox working versions -> flows/ (canonical YAML)")
     _envs(p, "the source environment to export from")
@@ -130,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--branch", metavar="NAME", help="commit on this branch (created from HEAD)")
     p.add_argument("--commit", action="store_true", help="commit the exported files with git")
     p.add_argument("-m", "--message", metavar="MSG", help="commit message (a summary is appended)")
+    p.add_argument("--push", action="store_true", help="push the branch (needs --branch, --commit)")
+    p.add_argument(
+        "--open-pr",
+        action="store_true",
+        help="open or update the branch's pull request on GitHub (implies --push)",
+    )
+    p.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
+    p.add_argument(
+        "--base", metavar="BRANCH", help="the pull request's base (default: the current branch)"
+    )
     p.add_argument(
         "--force",
         action="store_true",
@@ -147,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "still come from the checkout, the trusted side",
     )
     p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for a later apply")
-    _output(p)
+    _output(p, WITH_GITHUB)
 
     p = _command(sub, "apply", "plan, then create/update flows in target environments")
     _envs(p)
@@ -205,9 +221,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="report this Git ref, not the work tree (without --base, tenant URLs and API key "
         "variables come from the checkout)",
     )
-    p.add_argument("--github-pr", type=int, metavar="N", help="post or update a comment on PR N")
-    p.add_argument("--out", metavar="FILE", help="also write the report to FILE")
-    _output(p, ("markdown", "json", "text"))
+    p.add_argument(
+        "--github-pr",
+        type=int,
+        metavar="N",
+        help="post or update one comment per environment on PR N",
+    )
+    p.add_argument(
+        "--github-status",
+        metavar="SHA",
+        help="set one commit status per environment (syncer/<env>) on commit SHA",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write the report to FILE (the Markdown report with --output github)",
+    )
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes to apply and 3 when a flow needs a person "
+        "(default: 0 once the report is rendered and posted)",
+    )
+    _output(p, ("markdown", "json", "text", "github"))
 
     p = _command(sub, "backport", "carry a Production hotfix back into Git on a new branch")
     _envs(p, "the target environment that holds the hotfix (exactly one)")
@@ -243,8 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p)
 
     p = _command(sub, "publish", "publish the working version (never done by apply)")
-    _envs(p)
-    _flows(p)
+    _envs(p, "the target environment to publish in (exactly one)")
+    _flows(p, "flow key to publish (repeatable; at least one)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--force", action="store_true", help="publish despite blocking preflight items")
     _output(p)

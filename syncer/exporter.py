@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import vcs
+from .backport.pulls import open_pull
 from .canonical import digest, fingerprint, ignore_key, render_flow, shape_hash, to_file_form
 from .client import client_for
 from .errors import ConfigError, GitError, Problem, ValidationError
+from .github import GitHub
 from .model import FLOW_KEY_PATTERN, Environment
 from .validate import check_rendered
 from .workspace import FLOWS_DIR, Workspace, ensure_schemas
@@ -332,3 +334,33 @@ def _check(
         checked = digest(document, canonical=True, ignores=ignores, warnings=warnings)
         parse_cache.remember(blob, document, checked)
     return problems + warnings
+
+
+def propose(
+    ws: Workspace,
+    env: Environment,
+    result: ExportResult,
+    base: str,
+    remote: str = "origin",
+    open_pr: bool = True,
+) -> dict[str, Any] | None:
+    """Push the export's branch to ``remote`` and (``open_pr``) open or update its pull request into
+    ``base``; nothing when the export committed nothing. Returns the pull request (number, url,
+    action) or None."""
+    if result.commit is None or not result.branch:
+        return None
+    repo = vcs.require_repo(ws.root)
+    vcs.push(repo, remote, result.branch)
+    if not open_pr:
+        return None
+    changed = sorted({p.split("/")[1] for p in result.written})
+    title = f"Export {len(changed)} flow(s) from {env.name}"
+    lines = [
+        f"The working versions of {env.name}, exported by `syncer export` for review.",
+        "",
+        *[f"- `{key}`: revision {result.revisions.get(key, '?')}" for key in changed],
+        "",
+        "syncer comments on this pull request with what it would do in each environment.",
+    ]
+    with GitHub.from_env() as github:
+        return open_pull(github, title, "\n".join(lines) + "\n", result.branch, base)

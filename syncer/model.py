@@ -220,6 +220,7 @@ class Status(StrEnum):
     CONFLICT = "conflict"
     UNMANAGED = "unmanaged"
     ORPHANED = "orphaned"
+    UNTRACKED = "untracked"  # only in the tenant, never written by syncer: informational
 
 
 STATUSES: tuple[Status, ...] = tuple(Status)

@@ -97,9 +97,7 @@ def gather(
             to_fetch[flow.definition_id] = key
     for key in extra:
         plans[key] = classify(key, None, by_key[key], env, secret_available)
-    orphans = (
-        [] if flow_keys else _orphans(summaries, {f.definition_id for f in flows.values()}, env)
-    )
+    orphans = [] if flow_keys else _tenant_only(summaries, flows, set(plans), env)
     if fetch_all:  # the caller wants the bodies of the flows only the tenant has, too
         for plan in [plans[k] for k in extra] + orphans:
             to_fetch[plan.definition_id] = ""
@@ -187,14 +185,26 @@ def _explain_live_edits(
             plan.changes = diff.diff(last, plan.live, env.ignore)  # Production's own edits
 
 
-def _orphans(summaries: list[dict[str, Any]], wanted: set[str], env: Environment) -> list[FlowPlan]:
-    orphans = []
+def _tenant_only(
+    summaries: list[dict[str, Any]],
+    flows: dict[str, FlowFile],
+    planned: set[str],
+    env: Environment,
+) -> list[FlowPlan]:
+    """The tenant's flows that Git does not give this environment: orphaned (syncer wrote them) or
+    untracked (made in the tenant). An untracked flow holding the key of a flow Git has is left
+    out: that flow's conflict already names it."""
+    wanted = {f.definition_id for f in flows.values()}
+    found = []
     for summary in summaries:
+        if str(summary["definition_id"]) in wanted:
+            continue
         annotations = summary.get("annotations") or {}
-        if is_managed(annotations) and str(summary["definition_id"]) not in wanted:
-            key = annotations.get(ANN_FLOW_KEY) or str(summary.get("key", ""))
-            orphans.append(classify(key, None, summary, env, secret_available))
-    return sorted(orphans, key=lambda p: p.key)
+        key = annotations.get(ANN_FLOW_KEY) or str(summary.get("key", ""))
+        if not is_managed(annotations) and key in planned:
+            continue
+        found.append(classify(key, None, summary, env, secret_available))
+    return sorted(found, key=lambda p: (p.status is Status.UNTRACKED, p.key))
 
 
 def for_each_environment(envs: Sequence[Environment], work: Callable[[Environment], T]) -> list[T]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from syncer.model import iter_value_items
 from syncer.tenant.embedded import RunningTenant, start_tenant
@@ -36,6 +37,11 @@ TEST_KEYS: list[dict[str, Any]] = [
 ]
 
 TenantFactory = Callable[..., RunningTenant]
+
+# No wall-clock limits in tests (timing goals belong to ``make bench``): hypothesis's per-example
+# deadline would fail a property on a loaded machine, so it is off for every property test.
+settings.register_profile("syncer", deadline=None)
+settings.load_profile("syncer")
 
 
 def tenant_view(definition: dict[str, Any]) -> dict[str, Any]:

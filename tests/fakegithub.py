@@ -7,7 +7,10 @@ tests can run in parallel). It keeps its state in memory and speaks:
   ``Link`` header, create) and ``PATCH /repos/{owner}/{repo}/issues/comments/{id}``;
 - ``GET/POST /repos/{owner}/{repo}/pulls`` (list filtered by ``state``, ``head`` = ``owner:branch``
   and ``base``; create, 422 when an open pull request from that head into that base exists),
-  ``GET/PATCH /repos/{owner}/{repo}/pulls/{number}``.
+  ``GET/PATCH /repos/{owner}/{repo}/pulls/{number}``;
+- ``POST /repos/{owner}/{repo}/statuses/{sha}`` (a commit status: ``state`` one of error, failure,
+  pending, success; ``description`` at most 140 characters, else 422 as on GitHub) and
+  ``GET /repos/{owner}/{repo}/commits/{ref}/statuses`` (newest first).
 
 Every request must carry ``Authorization: Bearer <token>`` (401 otherwise); another repository, an
 unknown pull request or comment is 404. Pull requests and issues share their numbers, as on GitHub.
@@ -21,6 +24,7 @@ Usage::
         gh.fail(502, method="POST", after=True)        # the next POST is done, then answers 502
         gh.rate_limit(retry_after=7)                   # 403 with Retry-After: 7 and remaining 0
         gh.comment_bodies(pr["number"])                # what is on the pull request now
+        gh.statuses(sha)                               # context -> the latest commit status
         gh.requests                                    # every (method, path) received, in order
 
 ``page_size`` caps ``per_page`` so that pagination is exercised with a handful of comments.
@@ -77,6 +81,7 @@ class FakeGitHub:
         self.page_size = page_size
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
+        self.commit_statuses: dict[str, list[dict[str, Any]]] = {}  # sha -> statuses, oldest first
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         self._next_number = 1
@@ -126,6 +131,11 @@ class FakeGitHub:
     def comment_bodies(self, pr: int) -> list[str]:
         with self._lock:
             return [c["body"] for c in self.comments.get(pr, [])]
+
+    def statuses(self, sha: str) -> dict[str, dict[str, Any]]:
+        """The latest commit status of each context on ``sha``."""
+        with self._lock:
+            return {s["context"]: s for s in self.commit_statuses.get(sha, [])}
 
     def count(self, method: str, path_part: str = "") -> int:
         """How many requests with ``method`` whose path contains ``path_part`` were received."""
@@ -178,6 +188,8 @@ class FakeGitHub:
             Route(prefix + "/issues/comments/{id:int}", self._comment, methods=["PATCH"]),
             Route(prefix + "/pulls", self._pulls, methods=["GET", "POST"]),
             Route(prefix + "/pulls/{number:int}", self._pull, methods=["GET", "PATCH"]),
+            Route(prefix + "/statuses/{sha}", self._status, methods=["POST"]),
+            Route(prefix + "/commits/{ref}/statuses", self._statuses, methods=["GET"]),
         ]
         return Starlette(routes=routes)
 
@@ -247,6 +259,36 @@ class FakeGitHub:
                 return _error(404, "Not Found")
             pull.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
             return JSONResponse(pull)
+
+        return self._guarded(request, handle)
+
+    async def _status(self, request: Request) -> Response:
+        sha = str(request.path_params["sha"])
+        body = await _json(request)
+
+        def handle() -> Response:
+            if body.get("state") not in ("error", "failure", "pending", "success"):
+                return _error(422, "Validation Failed: state")
+            if len(str(body.get("description") or "")) > 140:
+                return _error(422, "Validation Failed: description is too long (maximum is 140)")
+            status = {
+                "id": len(self.commit_statuses.get(sha, [])) + 1,
+                "state": body["state"],
+                "context": str(body.get("context") or "default"),
+                "description": body.get("description"),
+                "target_url": body.get("target_url"),
+                "created_at": _now(),
+            }
+            self.commit_statuses.setdefault(sha, []).append(status)
+            return JSONResponse(status, 201)
+
+        return self._guarded(request, handle)
+
+    async def _statuses(self, request: Request) -> Response:
+        ref = str(request.path_params["ref"])
+
+        def handle() -> Response:
+            return self._page(request, list(reversed(self.commit_statuses.get(ref, []))))
 
         return self._guarded(request, handle)
 

@@ -73,3 +73,10 @@ def test_bug_is_exit_4_with_traceback_and_interrupt_is_130(
 
     monkeypatch.setitem(cli.COMMANDS, "validate", refused)
     assert cli.main(["validate"]) == 1
+
+
+def test_publish_help_says_one_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["publish", "--help"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    env_help = next(line for line in out if line.strip().startswith("--env NAME"))
+    assert "exactly one" in env_help and "repeatable" not in env_help

@@ -25,6 +25,7 @@ PURE = (
     "syncer.canonical",
     "syncer.plan",
     "syncer.plan.diff",
+    "syncer.plan.names",
     "syncer.plan.values",
     "syncer.plan.write",
     "syncer.report",

@@ -319,3 +319,27 @@ def test_step_summary_outside_actions_does_nothing() -> None:
 def test_step_summary_unwritable(tmp_path: Path) -> None:
     with pytest.raises(GitHubError, match="GITHUB_STEP_SUMMARY"):
         append_step_summary("x", {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")})
+
+
+def test_commit_statuses_one_per_context_description_cut() -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    with FakeGitHub(token="t0k", repository="acme/flows") as gh:
+        client = GitHub("t0k", "acme/flows", api_url=gh.url, sleep=lambda _s: None)
+        client.set_status(sha, "syncer/production-eu", "success", "Nothing needs a person.")
+        client.set_status(sha, "syncer/production-eu", "failure", "x" * 300, "https://e/x")
+        gh.fail(502, method="POST", after=True)  # done, but the answer is lost: set again, harmless
+        client.set_status(sha, "syncer/production-us", "success", "fine")
+        statuses = gh.statuses(sha)
+    assert statuses["syncer/production-eu"]["state"] == "failure"
+    assert len(statuses["syncer/production-eu"]["description"]) == 140
+    assert statuses["syncer/production-us"]["state"] == "success"
+    with pytest.raises(ConfigError):
+        client.set_status("not-a-sha", "syncer/x", "success", "")
+
+
+def test_a_status_without_the_permission_says_which() -> None:
+    with FakeGitHub(token="t0k", repository="acme/flows") as gh:
+        gh.fail(403, method="POST", path="/statuses/", message="Resource not accessible")
+        client = GitHub("t0k", "acme/flows", api_url=gh.url, sleep=lambda _s: None)
+        with pytest.raises(GitHubError, match="statuses: write"):
+            client.set_status("ab" * 20, "syncer/production-eu", "success", "ok")

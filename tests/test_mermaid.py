@@ -159,7 +159,24 @@ def test_default_and_timed_transitions() -> None:
     chart = track_flowchart(
         track, track, {}, {}, timings={"t": {"id": "t", "delay": {"amount": 2, "unit": "day"}}}
     )
-    assert '  track_start -->|"otherwise, after 2 day"| s_S1' in chart
+    assert '  track_start -->|"otherwise, after 2 days"| s_S1' in chart
+    for delay, words in (
+        ({"amount": 4, "unit": "week"}, "after 4 weeks"),
+        ({"amount": 1, "unit": "day"}, "after 1 day"),
+        ({"amount": 0, "unit": "hour"}, "immediately"),
+    ):
+        timed = track_flowchart(track, track, {}, {}, timings={"t": {"id": "t", "delay": delay}})
+        assert f'  track_start -->|"otherwise, {words}"| s_S1' in timed
+
+
+def test_a_renamed_step_shows_old_and_new_title() -> None:
+    old = _track([_step("S1", "Triage")], [_edge("E1", "start", "S1")])
+    new = _track([_step("S1", "Triage (urgent)")], [_edge("E1", "start", "S1")])
+    chart = track_flowchart(new, old, {}, {})
+    assert_well_formed(chart)
+    assert '  s_S1["Triage → Triage #40;urgent#41; #40;changed#41;"]' in chart
+    kept = track_flowchart(new, {**old, "steps": [_step("S1", "Triage (urgent)", x=1)]}, {}, {})
+    assert '  s_S1["Triage #40;urgent#41; #40;changed#41;"]' in kept  # same title: once
 
 
 def test_node_ids_are_sanitised_and_unique() -> None:

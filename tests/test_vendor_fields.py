@@ -87,7 +87,7 @@ def test_a_changed_carried_field_is_named_by_its_path(make_flow: FlowFactory) ->
     change = changes[step_path]
     assert change.before == "old" and change.after == "new"
     assert "Awell field `hint` (kept as is) changed" in change.description
-    line, _ = describe_change(change, Style(markdown=False), RenderOptions(), set())
+    line = describe_change(change, Style(markdown=False), RenderOptions(), set()).line
     assert "Awell field hint (kept as is) changed: “old” → “new”" in line
 
 
@@ -97,7 +97,7 @@ def test_a_carried_field_name_is_escaped_in_markdown(make_flow: FlowFactory) -> 
     after = copy.deepcopy(before)
     _step(after)["vendor_fields"] = {name: 1}
     change = next(c for c in diff(before, after) if "vendor_fields" in c.path)
-    line, _ = describe_change(change, Style(markdown=True), RenderOptions(), set())
+    line = describe_change(change, Style(markdown=True), RenderOptions(), set()).line
     span = "``x`y*<b>\\|z``"  # a code span (HTML is literal inside one), the table pipe escaped
     assert span in line and "<b>" not in line.replace(span, "")
 

@@ -26,13 +26,14 @@ def color_enabled() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def render(plans: Sequence[EnvironmentPlan], output: str) -> str:
-    """The plans as ``json``, ``markdown`` or ``text`` (coloured on a terminal)."""
+def render(plans: Sequence[EnvironmentPlan], output: str, overwriting: str | None = None) -> str:
+    """The plans as ``json``, ``markdown`` or ``text`` (coloured on a terminal); ``overwriting``
+    names the flow whose drift this run overwrites."""
     if output == "json":
         return render_json(list(plans))
     if output == "markdown":
-        return render_markdown(list(plans))
-    return render_text(list(plans), color=color_enabled())
+        return render_markdown(list(plans), overwriting=overwriting)
+    return render_text(list(plans), color=color_enabled(), overwriting=overwriting)
 
 
 def emit(text: str) -> None:

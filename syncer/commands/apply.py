@@ -82,7 +82,8 @@ def apply(asked: _Asked) -> int:
     trusted = [p for p in plans if p.hold is None or p.hold.kind is not HoldKind.VERIFY]
     only = check_saved_plan(trusted, saved) if saved is not None else None
     say_drafts(ws, plans)
-    emit(render(plans, asked.output))
+    overwrite = asked.flow_keys[0] if asked.overwrite_drift else None
+    emit(render(plans, asked.output, overwrite))
     _say_holds(plans)
     for name, hold in guarded.overridden.items():
         say(f"{name}: --override-window lifts {hold.window}; each write records who and why")
@@ -91,7 +92,6 @@ def apply(asked: _Asked) -> int:
     if writes and not confirm(f"Apply {writes} change(s)?", asked.yes):
         say("nothing applied")
         return EXIT_OK
-    overwrite = asked.flow_keys[0] if asked.overwrite_drift else None
     who = actor()
     by_env = {env.name: plan for env, plan in writable}
     with bar("applying", writes) as step:

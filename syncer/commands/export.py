@@ -7,41 +7,79 @@ only the files the export wrote.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
+from .. import vcs
 from ..errors import UsageError
-from ..exporter import ExportResult, export
+from ..exporter import ExportResult, export, propose
 from ..model import Role
 from ._common import emit, exactly_one, say, say_warnings, workspace
 from ._progress import status
 
 
+@dataclass(frozen=True)
+class _Asked:
+    repo: str
+    env_names: list[str]
+    flow_keys: list[str]
+    branch: str | None
+    commit: bool
+    message: str | None
+    push: bool
+    open_pr: bool
+    remote: str
+    base: str | None
+    force: bool = False
+
+
 def run(args: argparse.Namespace) -> int:
     return export_flows(
-        args.repo, args.env, args.flow, args.branch, args.commit, args.message, args.force
+        _Asked(
+            args.repo,
+            args.env,
+            args.flow,
+            args.branch,
+            args.commit,
+            args.message,
+            args.push,
+            args.open_pr,
+            args.remote,
+            args.base,
+            args.force,
+        )
     )
 
 
-def export_flows(
-    repo: str,
-    env_names: list[str],
-    flow_keys: list[str],
-    branch: str | None,
-    commit: bool,
-    message: str | None,
-    force: bool = False,
-) -> int:
-    if message and not commit:
+def export_flows(asked: _Asked) -> int:
+    if asked.message and not asked.commit:
         raise UsageError("-m/--message needs --commit.")
-    ws = workspace(repo)
-    envs = ws.select(env_names, Role.SOURCE)
+    if (asked.push or asked.open_pr) and not (asked.branch and asked.commit):
+        raise UsageError("--push and --open-pr need --branch NAME and --commit.")
+    ws = workspace(asked.repo)
+    envs = ws.select(asked.env_names, Role.SOURCE)
     name = exactly_one(
         [e.name for e in envs], "--env NAME", "export reads one source environment at a time"
     )
+    base = asked.base or (vcs.current_branch(ws.repo) if ws.repo is not None else None)
+    if asked.open_pr and not base:
+        raise UsageError("--open-pr needs --base BRANCH here (HEAD is not on a branch).")
     with status(f"exporting from {name}"):
         result = export(
-            ws, envs[0], flow_keys, branch=branch, commit=commit, message=message, force=force
+            ws,
+            envs[0],
+            asked.flow_keys,
+            branch=asked.branch,
+            commit=asked.commit,
+            message=asked.message,
+            force=asked.force,
         )
-    _print(name, result, commit)
+    _print(name, result, asked.commit)
+    if asked.push or asked.open_pr:
+        pull = propose(ws, envs[0], result, base or "", asked.remote, asked.open_pr)
+        if result.commit is not None:
+            emit(f"pushed {result.branch} to {asked.remote}")
+        if pull is not None:
+            emit(f"pull request #{pull['number']} {pull['action']}: {pull['url']}")
     return 0
 
 

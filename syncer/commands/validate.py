@@ -1,4 +1,7 @@
-"""``syncer validate [PATH ...]``: schema and meaning checks of flows and environments. Reads only."""
+"""``syncer validate [PATH ...]``: schema and meaning checks of flows and environments. Reads only.
+
+``--output github`` prints each finding as a GitHub annotation on its file, line and column.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import sys
 from pathlib import Path
 
 from ..errors import EXIT_ERROR, EXIT_OK, Problem
+from ..github.actions import write_outputs
+from ..report.annotations import problem_annotations, render
 from ..validate import RepositoryCheck, check_repository
 
 
@@ -22,6 +27,11 @@ def validate(repo: str, paths: list[str], output: str) -> int:
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
     elif output == "markdown":
         print(_as_markdown(result))
+    elif output == "github":
+        annotations = problem_annotations(result.problems, result.warnings)
+        print(render(annotations, [_summary(result)], "run `syncer validate`"), end="")
+        counts = {"problems": str(len(result.problems)), "warnings": str(len(result.warnings))}
+        write_outputs(counts)
     else:
         _print_text(result)
     return EXIT_ERROR if result.problems else EXIT_OK

@@ -92,6 +92,7 @@ _STATUS_MESSAGES = {
     Status.CONFLICT: "both Git and {env}{by} changed the flow since syncer's last apply",
     Status.UNMANAGED: "the flow in {env} is not managed by syncer and differs from Git",
     Status.ORPHANED: "the flow is managed by syncer in {env} but no longer in Git",
+    Status.UNTRACKED: "the flow exists only in {env}: never written by syncer, not in Git",
 }
 
 
@@ -104,7 +105,7 @@ def plan_status(plan: FlowPlan, env: Environment) -> Item:
     message = _STATUS_MESSAGES[plan.status].format(env=env.name, by=by)
     message += f" ({plan.reason})" if plan.reason else ""
     target = f"--env {env.name} --flow {plan.key}"
-    fix = fix_text(plan.status.value, target=target, key=plan.key)
+    fix = fix_text(plan.status.value, target=target, key=plan.key, env=env.name)
     level = Level.WARN if plan.status is Status.ORPHANED else Level.BLOCK
     return Item("plan_status", plan.key, level, f"{plan.status.value}: {message}", fix)
 

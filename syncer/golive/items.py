@@ -102,6 +102,8 @@ _FIX = {
     "conflict": "Reconcile both sides: backport the hotfix (`syncer backport {target}`), merge, "
     "apply.",
     "unmanaged": "Take it over with `syncer apply {target} --adopt` after reviewing the plan.",
+    "untracked": "What goes live must be what Git reviewed: copy it into Sandbox once with "
+    "`syncer bootstrap --from {env} --to SANDBOX --flow {key}`, export it and review it.",
     "validation": "Fix the flow in Git and apply it; if a hotfix caused it, backport it and fix it "
     "in review.",
     "draft": "Finish the flow in Sandbox (connect or remove the step, give the track its steps, use or "

@@ -12,7 +12,7 @@ rules (``values``); layout is cosmetic.
     P != L, D == L                               -> drift      (never overwritten)
     P != L, D != L, D != P                       -> conflict   (never overwritten)
     annotated in the tenant, gone from Git       -> orphaned   (never deleted)
-    not annotated, only in the tenant            -> unmanaged  (nothing to compare with)
+    not annotated, only in the tenant            -> untracked  (informational: never written)
 
 Two paths reach a verdict and must agree (a property test holds them to it): ``classify`` judges a
 fetched live definition; ``settled`` proves an in-sync verdict from the tenant's list summary and the flow
@@ -68,7 +68,9 @@ __all__ = [
     "exit_code",
     "expected_from_digest",
     "expected_from_document",
+    "has_changes",
     "is_managed",
+    "needs_person",
     "quick_in_sync",
     "settled",
     "settled_by_summary",
@@ -76,14 +78,25 @@ __all__ = [
 ]
 
 
+def needs_person(plans: Sequence[EnvironmentPlan]) -> bool:
+    """Whether a flow waits for a person: drift, conflict, unmanaged or orphaned."""
+    return any(flow.status in NEEDS_PERSON for plan in plans for flow in plan.flows)
+
+
+def has_changes(plans: Sequence[EnvironmentPlan]) -> bool:
+    """Whether apply would write a flow (create or update), an environment's trust settings change,
+    or a new environment was not contacted (a hold)."""
+    writes = any(flow.status in WRITES for plan in plans for flow in plan.flows)
+    return writes or any(plan.environment_changes or plan.hold is not None for plan in plans)
+
+
 def exit_code(plans: Sequence[EnvironmentPlan]) -> int:
     """SPEC 7 for a plan: 3 when a flow needs a person, 2 when something would be written (or an
-    environment's trust settings change, or a new environment was not contacted), else 0."""
-    statuses = {flow.status for plan in plans for flow in plan.flows}
-    if statuses & NEEDS_PERSON:
+    environment's trust settings change, or a new environment was not contacted), else 0 (an
+    untracked flow, only in the tenant, is news, not work)."""
+    if needs_person(plans):
         return EXIT_ATTENTION
-    reviewed = any(plan.environment_changes or plan.hold is not None for plan in plans)
-    if statuses & WRITES or reviewed:
+    if has_changes(plans):
         return EXIT_CHANGES
     return EXIT_OK
 
@@ -260,7 +273,8 @@ def _needs_write(
 
 
 def _tenant_only(key: str, live: dict[str, Any]) -> FlowPlan:
-    """A flow the tenant has and Git has not (for this environment)."""
+    """A flow the tenant has and Git has not (for this environment): orphaned when syncer wrote it,
+    untracked when it was made in the tenant (by hand, in Studio); neither is ever written."""
     annotations = live.get("annotations") or {}
     if is_managed(annotations):
         status = Status.ORPHANED
@@ -269,8 +283,11 @@ def _tenant_only(key: str, live: dict[str, Any]) -> FlowPlan:
             "it is never deleted automatically"
         )
     else:
-        status = Status.UNMANAGED
-        reason = f"not in Git: export it from the source environment into flows/{key}/ first"
+        status = Status.UNTRACKED
+        reason = (
+            "exists only in this tenant (made there, never written by syncer) and not in Git "
+            "for this environment; syncer leaves it alone"
+        )
     return FlowPlan(
         key,
         str(live["definition_id"]),

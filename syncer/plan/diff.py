@@ -18,6 +18,7 @@ from deepdiff import DeepDiff
 
 from ..canonical import remove_paths
 from ..model import VENDOR_COMPONENTS, VENDOR_ENTRY_FIELDS, VENDOR_FIELDS, Change, Component
+from . import names as naming
 
 # Top-level lists of ``spec`` and the kind of component each holds.
 _TOP_LISTS: dict[str, str] = {
@@ -46,7 +47,7 @@ class _Entry:
 
 
 def _name(item: dict[str, Any]) -> str:
-    for key in ("title", "label", "key", "subject", "webhook_key"):
+    for key in ("title", "label", "key", "subject", "webhook_key", "text"):
         value = item.get(key)
         if isinstance(value, dict):
             value = next(iter(value.values()), "")
@@ -130,9 +131,12 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
                 [],
                 fields=_fields(item, _VALUE_FIELDS),
             )
+    titles = _titles(document)
     for list_name, kind in _TOP_LISTS.items():
         for item in spec.get(list_name) or []:
-            add(kind, item, f"{list_name}[{_ref(item)}]", [])
+            title = titles(kind, item)
+            named = {**item, "title": title} if title else item
+            add(kind, named, f"{list_name}[{_ref(item)}]", [], fields=_fields(item))
     _index_tracks(spec, add)
     _index_carried_components(spec, add)
     for form in spec.get("forms") or []:
@@ -151,6 +155,26 @@ def _index(document: dict[str, Any]) -> dict[tuple[str, str], _Entry]:
                 form_entry.trail,
             )
     return entries
+
+
+def _titles(document: dict[str, Any]) -> Any:
+    """Titles for the components that have none of their own: a rule reads as its conditions, a
+    trigger as what starts it, a timing as its delay."""
+    spec = document.get("spec") or {}
+    points = naming.data_point_names(document)
+    components = naming.component_titles(document)
+    rules = naming.by_id(spec.get("rules"))
+
+    def title(kind: str, item: dict[str, Any]) -> str:
+        if kind == "rule":  # keys, not question titles: a title that names a rule stays short
+            return naming.rule_words(item, points, naming.short, limit=2)
+        if kind == "trigger":
+            return naming.trigger_title(item, points, components, rules)
+        if kind == "timing":
+            return naming.delay_words(item.get("delay"))
+        return ""
+
+    return title
 
 
 def _index_tracks(spec: dict[str, Any], add: Any) -> None:

@@ -23,16 +23,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..model import Change, ConstantDecision, EnvironmentPlan, FlowPlan, HoldKind, Status
 from . import mermaid
+from .details import Lookup
 from .safe_text import Style, code_span, html_text, md
 from .text import render_text
 from .words import (
     CAP,
     CONCEALED,
     HOLD_TITLES,
+    LISTED,
     ORDER,
     SETTINGS_TITLE,
     RenderOptions,
@@ -53,6 +56,7 @@ from .words import (
 
 __all__ = [
     "GITHUB_LIMIT",
+    "headline",
     "is_breaking",
     "ordered",
     "render_environment_markdown",
@@ -90,12 +94,18 @@ def report_marker(environment: str) -> str:
 
 
 def render_markdown(
-    plans: list[EnvironmentPlan], *, limit: int = GITHUB_LIMIT, title: str | None = None
+    plans: list[EnvironmentPlan],
+    *,
+    limit: int = GITHUB_LIMIT,
+    title: str | None = None,
+    overwriting: str | None = None,
 ) -> str:
-    """All environments in one Markdown document of at most ``limit`` characters."""
+    """All environments in one Markdown document of at most ``limit`` characters; ``overwriting``
+    names the flow whose drift this run overwrites (``apply --overwrite-drift``)."""
     marker = report_marker(",".join(p.environment for p in plans) or "none")
     heading = f"# {md(title)}" if title else ""
-    return _fit(lambda o: _document(marker, heading, plans, o, limit), limit)
+    options = RenderOptions(overwriting=overwriting)
+    return _fit(lambda o: _document(marker, heading, plans, o, limit), limit, options)
 
 
 def render_environment_markdown(plan: EnvironmentPlan, limit: int = GITHUB_LIMIT) -> str:
@@ -127,17 +137,23 @@ def _redacted_json(plan: EnvironmentPlan) -> dict[str, Any]:
 # -- Markdown ---------------------------------------------------------------------------------------
 
 
-def _fit(render: Callable[[RenderOptions], str], limit: int) -> str:
+_FULL = RenderOptions()
+
+
+def _fit(render: Callable[[RenderOptions], str], limit: int, full: RenderOptions = _FULL) -> str:
     """Render in full, then shorten step by step until the text fits; say what was left out."""
-    text = render(RenderOptions())
+    text = render(full)
     for options, what in _SHORTENING:
         if len(text) <= limit:
             return text
-        text = _with_note(render(options), _note(what, limit))
+        text = _with_note(
+            render(replace(options, overwriting=full.overwriting)), _note(what, limit)
+        )
     if len(text) <= limit:
         return text
     what = f"{_SHORTENING[-1][1]}, and the least urgent flows cut off (run `syncer plan` for all)"
-    return _hard_truncate(_with_note(render(_SHORTENING[-1][0]), _note(what, limit)), limit)
+    last = replace(_SHORTENING[-1][0], overwriting=full.overwriting)
+    return _hard_truncate(_with_note(render(last), _note(what, limit)), limit)
 
 
 def _note(what: str, limit: int) -> str:
@@ -198,16 +214,42 @@ def _md_environment(plan: EnvironmentPlan, s: Style, o: RenderOptions, budget: i
     for flow in flows:
         if size > budget:
             return lines
-        if flow.status is not Status.IN_SYNC:
+        if flow.status not in LISTED:
             section = _md_flow(flow, plan.environment, s, o)
             lines += section
             size += sum(len(line) + 1 for line in section)
-    in_sync, hidden = capped([f.key for f in flows if f.status is Status.IN_SYNC], o)
-    if in_sync:
+    return lines + _md_listed(flows, plan.environment, o)
+
+
+def _md_listed(flows: list[FlowPlan], environment: str, o: RenderOptions) -> list[str]:
+    """Untracked and in-sync flows, by name: one line each, nothing to do about them."""
+    lines = []
+    for status, label in ((Status.UNTRACKED, "Untracked"), (Status.IN_SYNC, "In sync")):
+        keys, hidden = capped([f.key for f in flows if f.status is status], o)
+        if not keys:
+            continue
         more = f" and {hidden} more" if hidden else ""
-        names = ", ".join(code_span(k) for k in in_sync)
-        lines += [f"**In sync** ({len(in_sync) + hidden}): {names}{more}", ""]
+        names = ", ".join(code_span(k) for k in keys)
+        lines.append(f"**{label}** ({len(keys) + hidden}): {names}{more}")
+        if status is Status.UNTRACKED:
+            lines.append("")
+            lines.append(Style(markdown=True).ours(_untracked_note(environment)))
+        lines.append("")
     return lines
+
+
+def _untracked_note(environment: str) -> str:
+    env = command_arg(environment)
+    return (
+        f"Untracked flows exist only in {env} (made there, never written by syncer) and are not in "
+        "Git; syncer never touches them. To manage one from Git, copy it into Sandbox once with "
+        f"`syncer bootstrap --from {env} --to SANDBOX --flow KEY` and export it."
+    )
+
+
+def headline(plan: EnvironmentPlan) -> str:
+    """The report's first line, as plain text: what needs a person and what apply would write."""
+    return _headline(plan).replace("**", "")
 
 
 def _md_environment_notes(plan: EnvironmentPlan, s: Style) -> list[str]:
@@ -243,6 +285,9 @@ def _headline(plan: EnvironmentPlan) -> str:
     breaking = sum(1 for f in plan.flows if is_breaking(f))
     parts = [f"**Needs a person:** {', '.join(person)}." if person else "Nothing needs a person."]
     parts.append(f"Apply would write {writes} flow{'' if writes == 1 else 's'} (never publishes).")
+    if counts["untracked"]:
+        n = counts["untracked"]
+        parts.append(f"{n} flow{' is' if n == 1 else 's are'} only in the tenant (untracked).")
     if breaking:
         parts.append(
             f"**Breaking for integrations:** {breaking} flow{'' if breaking == 1 else 's'}."
@@ -258,17 +303,18 @@ def _md_flow(flow: FlowPlan, environment: str, s: Style, o: RenderOptions) -> li
     if flow.reason:
         lines += [s.ours(flow.reason), ""]
     refs = concealed_refs(flow)
+    lookup = Lookup.of(flow, refs)
     lines += _md_list(
         "⚠️ Breaking for integrations",
         [c for c in flow.changes + flow.git_side if c.breaking],
         s,
         o,
-        refs,
+        lookup,
         breaking=True,
     )
     if flow.status in (Status.DRIFT, Status.CONFLICT):
         lines += [*who_edited(flow, environment, s), ""]
-    lines += [consequence(flow, environment, s), ""]
+    lines += [consequence(flow, environment, s, flow.key == o.overwriting), ""]
     quiet = o.collapse and flow.status not in (Status.DRIFT, Status.CONFLICT)
     for heading, changes in change_sections(flow):
         if quiet and changes:
@@ -278,8 +324,8 @@ def _md_flow(flow: FlowPlan, environment: str, s: Style, o: RenderOptions) -> li
             plural = "s" if len(changes) != 1 else ""
             lines += [f"{len(changes)} change{plural} (details omitted to fit; run {command}).", ""]
         else:
-            lines += _md_list(heading, changes, s, o, refs)
-    cosmetic = [describe_change(c, s, o, refs)[0] for c in flow.changes if c.cosmetic][:1]
+            lines += _md_list(heading, changes, s, o, lookup)
+    cosmetic = [describe_change(c, s, o, refs).line for c in flow.changes if c.cosmetic][:1]
     lines += [*cosmetic, ""] if cosmetic else []
     lines += _md_constants(flow.constants, s, o)
     if o.diagrams:
@@ -292,7 +338,7 @@ def _md_list(
     changes: list[Change],
     s: Style,
     o: RenderOptions,
-    refs: set[str],
+    lookup: Lookup,
     breaking: bool = False,
 ) -> list[str]:
     if not changes:
@@ -303,15 +349,22 @@ def _md_list(
         if breaking:
             lines.append(f"- {describe_breaking(change, s)}")
             continue
-        line, diff = describe_change(change, s, o, refs)
-        lines.append(f"- {line}")
-        if diff:
-            fence = "`" * max(
-                3, max((len(r) for r in re.findall(r"`+", "\n".join(diff))), default=0) + 1
-            )
-            lines += [f"  {fence}diff", *(f"  {d}" for d in diff), f"  {fence}"]
+        described = describe_change(change, s, o, set(lookup.concealed), lookup)
+        lines.append(f"- {described.line}")
+        lines += _md_diff(described.diff, "  ")
+        for detail in described.details:
+            lines.append(f"  - {detail.text}")
+            lines += _md_diff(list(detail.diff), "    ")
     lines += [f"- … and {hidden} more"] if hidden else []
     return [*lines, ""]
+
+
+def _md_diff(diff: list[str], indent: str) -> list[str]:
+    """Diff lines in a fence that no line of them can close."""
+    if not diff:
+        return []
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", "\n".join(diff))), default=0) + 1)
+    return [f"{indent}{fence}diff", *(f"{indent}{d}" for d in diff), f"{indent}{fence}"]
 
 
 def _md_constants(decisions: list[ConstantDecision], s: Style, o: RenderOptions) -> list[str]:

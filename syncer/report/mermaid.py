@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Change, FlowPlan, Status
+from ..plan import names
 from .safe_text import flatten
 
 LABEL_LIMIT = 60
@@ -41,28 +42,6 @@ _ENTITIES: dict[str, str] = {
 }
 _SPECIAL = re.compile("|".join(re.escape(char) for char in _ENTITIES))
 
-OPERATORS: dict[str, str] = {
-    "is_equal_to": "=",
-    "is_not_equal_to": "≠",
-    "is_greater_than": ">",
-    "is_greater_than_or_equal_to": "≥",
-    "is_less_than": "<",
-    "is_less_than_or_equal_to": "≤",
-    "is_true": "is yes",
-    "is_not_true": "is not yes",
-    "is_false": "is no",
-    "is_empty": "is empty",
-    "is_not_empty": "is filled",
-    "contains": "contains",
-    "does_not_contain": "does not contain",
-    "is_any_of": "is any of",
-    "is_none_of": "is none of",
-    "is_in_range": "is in range",
-    "is_today": "is today",
-    "has_file_uploaded": "has a file",
-    "has_not_file_uploaded": "has no file",
-}
-
 CLASS_DEFS = (
     "classDef added fill:#dafbe1,stroke:#1a7f37,color:#0f5323",
     "classDef changed fill:#fff8c5,stroke:#9a6700,color:#4d2d00",
@@ -86,36 +65,9 @@ def node_id(component_id: object, prefix: str = "s_") -> str:
 def rule_words(
     rule: dict[str, Any] | None, data_points: dict[str, dict[str, Any]], limit: int = 3
 ) -> str:
-    """A rule in words: ``PHQ9_SCORE ≥ 10 and MOOD is filled`` (at most ``limit`` conditions)."""
-    if not rule:
-        return ""
-    joiner = " or " if str(rule.get("boolean_operator", "and")).lower() == "or" else " and "
-    conditions = [c for c in rule.get("conditions") or [] if isinstance(c, dict)]
-    words = [_condition_words(c, data_points) for c in conditions[:limit]]
-    if len(conditions) > limit:
-        words.append(f"{len(conditions) - limit} more")
-    return joiner.join(words)
-
-
-def _condition_words(condition: dict[str, Any], data_points: dict[str, dict[str, Any]]) -> str:
-    reference = str(condition.get("reference") or "")
-    point = data_points.get(reference) or _by_qualified_key(data_points, reference) or {}
-    name = point.get("key") or point.get("qualified_key") or reference or "?"
-    operator = str(condition.get("operator") or "")
-    words = OPERATORS.get(operator, operator.replace("_", " "))
-    operand = condition.get("operand")
-    value = operand.get("value") if isinstance(operand, dict) else operand
-    if (
-        value is None
-        or value == ""
-        or operator in {"is_true", "is_false", "is_empty", "is_not_empty"}
-    ):
-        return f"{name} {words}"
-    return f"{name} {words} {value}"
-
-
-def _by_qualified_key(points: dict[str, dict[str, Any]], reference: str) -> dict[str, Any] | None:
-    return next((p for p in points.values() if p.get("qualified_key") == reference), None)
+    """A rule in words: ``PHQ9_SCORE ≥ 10 and MOOD is filled`` (at most ``limit`` conditions), data
+    points by key: a diagram's labels are short."""
+    return names.rule_words(rule, names.from_definitions(data_points), names.short, limit)
 
 
 def _by_id(items: Iterable[Any]) -> dict[str, dict[str, Any]]:
@@ -173,10 +125,14 @@ def track_flowchart(
     states = _step_states(_by_id(new.get("steps") or []), _by_id(old.get("steps") or []))
     ids = _Ids()
     lines = ["flowchart TD", f"  {_START}([Start])", f"  {_END}([End])"]
+    old_steps = _by_id(old.get("steps") or [])
     for step_id, (state, step) in states.items():
-        title = step.get("title") or step.get("key") or step_id
-        text = flatten(title, LABEL_LIMIT) + _MARKS[state]  # cut the title, never the mark
-        lines.append(f"  {ids(step_id)}[{label(text, LABEL_LIMIT + 12)}]")
+        text = _step_title(step, step_id)
+        before = _step_title(old_steps[step_id], step_id) if state == "changed" else text
+        if before != text:  # a renamed step shows both titles, each cut to half the room
+            text = f"{flatten(before, LABEL_LIMIT // 2)} → {flatten(text, LABEL_LIMIT // 2)}"
+        text = flatten(text, LABEL_LIMIT + 3) + _MARKS[state]  # cut the title, never the mark
+        lines.append(f"  {ids(step_id)}[{label(text, LABEL_LIMIT + 15)}]")
     new_edges = _by_id(new.get("transitions") or [])
     old_edges = {
         k: v for k, v in _by_id(old.get("transitions") or []).items() if k not in new_edges
@@ -190,6 +146,10 @@ def track_flowchart(
         if members:
             lines.append(f"  class {','.join(members)} {state}")
     return "\n".join(lines) + "\n"
+
+
+def _step_title(step: dict[str, Any], step_id: str) -> str:
+    return flatten(step.get("title") or step.get("key") or step_id, LABEL_LIMIT)
 
 
 def _edge(
@@ -209,9 +169,9 @@ def _edge(
     words = rule_words(rules.get(str(transition.get("rule_definition_id"))), data_points)
     if transition.get("default") and not words:
         words = "otherwise"
-    delay = (timings.get(str(transition.get("timing_definition_id"))) or {}).get("delay")
-    if isinstance(delay, dict) and delay.get("amount") is not None:
-        words = f"{words}, after {delay.get('amount')} {delay.get('unit', '')}".strip(", ")
+    timing = timings.get(str(transition.get("timing_definition_id")))
+    if timing is not None:
+        words = f"{words}, {names.delay_words(timing.get('delay'))}".strip(", ")
     if not words:
         return f"  {source} {arrow} {target}"
     return f"  {source} {arrow}|{label(words)}| {target}"

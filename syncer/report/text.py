@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..model import EnvironmentPlan, FlowPlan, HoldKind, Status
+from .details import Lookup
 from .safe_text import Style, flatten
 from .words import (
     CONCEALED,
     HOLD_TITLES,
+    LISTED,
     ORDER,
     SETTINGS_TITLE,
     RenderOptions,
@@ -29,23 +31,27 @@ _PAINT = {
     Status.ORPHANED: "yellow",
     Status.CREATE: "green",
     Status.UPDATE: "cyan",
+    Status.UNTRACKED: "dim",
     Status.IN_SYNC: "dim",
 }
 
 
-def render_text(plans: list[EnvironmentPlan], *, color: bool = False) -> str:
-    """The plan for a terminal: plain text, or ANSI colours when ``color``."""
+def render_text(
+    plans: list[EnvironmentPlan], *, color: bool = False, overwriting: str | None = None
+) -> str:
+    """The plan for a terminal: plain text, or ANSI colours when ``color``; ``overwriting`` names the
+    flow whose drift this run overwrites (``apply --overwrite-drift``)."""
     style = Style(markdown=False, color=color)
-    lines = [line for plan in plans for line in _text_environment(plan, style)]
+    lines = [line for plan in plans for line in _text_environment(plan, style, overwriting)]
     return "\n".join(lines).rstrip() + "\n" if lines else "No environments were planned.\n"
 
 
 def render_flow_text(flow: FlowPlan, environment: str) -> list[str]:
     """One flow's verdict in words, plain lines (the status page shows them)."""
-    return [line.strip() for line in _text_flow(flow, environment, Style(markdown=False))]
+    return [line.strip() for line in _text_flow(flow, environment, Style(markdown=False), False)]
 
 
-def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
+def _text_environment(plan: EnvironmentPlan, s: Style, overwriting: str | None) -> list[str]:
     counts = plan.summary()
     commit = f" (git {flatten(plan.git_commit[:12])})" if plan.git_commit else ""
     lines = [
@@ -56,8 +62,12 @@ def _text_environment(plan: EnvironmentPlan, s: Style) -> list[str]:
     lines += _environment_notes(plan, s)
     flows = ordered(plan.flows)
     for flow in flows:
-        if flow.status is not Status.IN_SYNC:
-            lines += ["", *_text_flow(flow, plan.environment, s)]
+        if flow.status not in LISTED:
+            lines += ["", *_text_flow(flow, plan.environment, s, flow.key == overwriting)]
+    untracked = [flatten(f.key) for f in flows if f.status is Status.UNTRACKED]
+    if untracked:
+        note = f"only in {flatten(plan.environment)}, never written by syncer; left alone"
+        lines += ["", s.paint(f"  untracked ({note}): {', '.join(untracked)}", "dim")]
     in_sync = [flatten(f.key) for f in flows if f.status is Status.IN_SYNC]
     if in_sync:
         lines += ["", s.paint(f"  in sync: {', '.join(in_sync)}", "dim")]
@@ -84,8 +94,9 @@ def _environment_notes(plan: EnvironmentPlan, s: Style) -> list[str]:
     return lines
 
 
-def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
+def _text_flow(flow: FlowPlan, environment: str, s: Style, overwriting: bool) -> list[str]:
     o, refs = RenderOptions(diagrams=False), concealed_refs(flow)
+    lookup = Lookup.of(flow, refs)
     status = s.paint(f"{flow.status.value.upper():<10}", _PAINT[flow.status])
     badge = s.paint(" BREAKING", "red") if is_breaking(flow) else ""
     lines = [f"  {status}{flatten(flow.key)}  {s.name(flow.title)}{badge}"]
@@ -97,11 +108,16 @@ def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
     for heading, changes in change_sections(flow):
         lines += [f"    {heading}:"] if changes and flow.status is Status.CONFLICT else []
         for change in changes:
-            line, diff = describe_change(change, s, o, refs)
+            described = describe_change(change, s, o, refs, lookup)
             mark = {"added": "+", "removed": "-"}.get(change.kind, "~")
-            lines.append(f"    {mark} {line}")
-            lines += [f"        {_paint_diff(d, s)}" for d in diff]
-    lines += [f"    · {describe_change(c, s, o, refs)[0]}" for c in flow.changes if c.cosmetic][:1]
+            lines.append(f"    {mark} {described.line}")
+            lines += [f"        {_paint_diff(d, s)}" for d in described.diff]
+            for detail in described.details:
+                lines.append(f"        · {detail.text}")
+                lines += [f"            {_paint_diff(d, s)}" for d in detail.diff]
+    lines += [f"    · {describe_change(c, s, o, refs).line}" for c in flow.changes if c.cosmetic][
+        :1
+    ]
     for d in flow.constants:
         value = (
             CONCEALED
@@ -114,7 +130,7 @@ def _text_flow(flow: FlowPlan, environment: str, s: Style) -> list[str]:
         lines.append(
             f"    constant {flatten(d.key)}: {d.decision.value}{' ' + value if value else ''}{note}"
         )
-    return [*lines, f"    {consequence(flow, environment, s)}"]
+    return [*lines, f"    {consequence(flow, environment, s, overwriting)}"]
 
 
 def _paint_diff(line: str, s: Style) -> str:

@@ -7,11 +7,10 @@ a concealed item shows ``(concealed)``, never a value.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,10 +24,10 @@ from ..model import (
     Status,
     iter_value_items,
 )
-from .safe_text import CONTROL, Style, flatten
+from .details import EXCERPT_LIMIT, Detail, Lookup, carried_name, quote, transition
+from .fields import explain
+from .safe_text import Style, flatten
 
-EXCERPT_LIMIT = 80  # characters of a before/after value shown inline
-DIFF_LINES = 12  # lines of a multi-line diff shown
 CAP = 20  # items per list once lists are capped to fit
 CONCEALED = "(concealed)"
 
@@ -39,8 +38,11 @@ ORDER = (
     Status.ORPHANED,
     Status.CREATE,
     Status.UPDATE,
+    Status.UNTRACKED,
     Status.IN_SYNC,
 )
+# Listed by name in one line, not given a section each: nothing to do about them.
+LISTED = (Status.UNTRACKED, Status.IN_SYNC)
 _KINDS = {
     "data_point_definition": "data point",
     "extension_setting": "setting",
@@ -74,13 +76,15 @@ class RenderOptions:
     excerpts: bool = True
     collapse: bool = False
     cap: int | None = None
+    overwriting: str | None = None  # the flow whose drift this run overwrites (not a detail level)
 
 
 # -- urgency ----------------------------------------------------------------------------------------
 
 
 def ordered(flows: Iterable[FlowPlan]) -> list[FlowPlan]:
-    """Most urgent first: conflict, drift, breaking, unmanaged, orphaned, create, update, in sync."""
+    """Most urgent first: conflict, drift, breaking, unmanaged, orphaned, create, update, untracked,
+    in sync."""
 
     def urgency(flow: FlowPlan) -> tuple[float, str]:
         rank: float = ORDER.index(flow.status)
@@ -132,60 +136,14 @@ def _where(change: Change, s: Style) -> str:
 
 
 # A field syncer does not model is named by Awell's own name, which is data: shown as code, made safe.
-_CARRIED = (("vendor_fields.", "Awell field"), ("vendor_entry_fields.", "Awell entry field"))
-
-
 def _field(change: Change, s: Style | None = None) -> str:
-    for prefix, words in _CARRIED:
-        if change.field.startswith(prefix):
-            name = change.field[len(prefix) :]
-            return f"{words} {s.code(name) if s else flatten(name, 60)} (kept as is)"
-    return re.sub(r"[_.]+", " ", change.field).strip()
-
-
-def _quote(value: Any, s: Style, limit: int) -> str:
-    if value is None or value == "":
-        return "(none)"
-    raw = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return f"“{s.text(raw, limit)}”"
-
-
-def _focus(before: Any, after: Any, limit: int) -> tuple[Any, Any]:
-    """Long single-line texts: show both around the first difference, not just their beginnings."""
-    if not (isinstance(before, str) and isinstance(after, str)):
-        return before, after
-    if max(len(before), len(after)) <= limit:
-        return before, after
-    common = next(
-        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
-        min(len(before), len(after)),
-    )
-    start = max(0, common - limit // 4)
-
-    def cut(text: str) -> str:
-        return (
-            ("…" if start else "")
-            + text[start : start + limit]
-            + ("…" if len(text) > start + limit else "")
-        )
-
-    return cut(before), cut(after)
-
-
-def _diff(before: str, after: str) -> list[str]:
-    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
-    # Inside a fence only control characters matter; indentation is kept, long lines are cut.
-    body = [CONTROL.sub(" ", line)[:160].rstrip() for line in list(lines)[2:]]
-    body = ["…" if line.startswith("@@") else line for line in body[1:]]  # the first is a @@
-    if len(body) > DIFF_LINES:
-        body = [*body[:DIFF_LINES], f"… {len(body) - DIFF_LINES} more lines"]
-    return body
+    return carried_name(change.field, s) or re.sub(r"[_.]+", " ", change.field).strip()
 
 
 def _summary(value: Any, s: Style) -> str:
     """A compact summary of an added or removed component: what it holds, never its values."""
     if not isinstance(value, dict):
-        return f": {_quote(value, s, EXCERPT_LIMIT)}" if value not in (None, "") else ""
+        return f": {quote(value, s, EXCERPT_LIMIT)}" if value not in (None, "") else ""
     parts = []
     for key in _CHILD_LISTS:
         items = value.get(key)
@@ -194,28 +152,40 @@ def _summary(value: Any, s: Style) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+@dataclass(frozen=True)
+class Described:
+    """One change in words: its line, the diff lines under it (a changed text) and the details
+    listed under it (a changed structure: an API call's parts, plugin fields, ...)."""
+
+    line: str
+    diff: list[str] = field(default_factory=list)
+    details: list[Detail] = field(default_factory=list)
+
+
 def describe_change(
-    change: Change, s: Style, o: RenderOptions, refs: set[str]
-) -> tuple[str, list[str]]:
-    """One change as a line, and diff lines to show under it (multi-line texts)."""
+    change: Change, s: Style, o: RenderOptions, refs: set[str], lookup: Lookup | None = None
+) -> Described:
+    """One change as a line, with what to show under it."""
     where = _where(change, s)
     if change.cosmetic:
-        return f"Layout (cosmetic, never a blocker): {s.text(change.after or 'moved', 200)}.", []
+        return Described(
+            f"Layout (cosmetic, never a blocker): {s.text(change.after or 'moved', 200)}."
+        )
     hidden = hides(change, refs)
     if change.kind in ("added", "removed"):
         value = change.after if change.kind == "added" else change.before
-        return f"{where}: {change.kind}{'' if hidden else _summary(value, s)}", []
-    line = f"{where}: {_field(change, s) or 'value'} changed"
-    before, after = change.before, change.after
+        return Described(f"{where}: {change.kind}{'' if hidden else _summary(value, s)}")
     if hidden:
-        return f"{line} {CONCEALED}", []
-    if isinstance(before, str) and isinstance(after, str) and ("\n" in before or "\n" in after):
-        if o.excerpts:
-            return line, _diff(before, after)
-        return f"{line} ({before.count(chr(10)) + 1} → {after.count(chr(10)) + 1} lines)", []
-    limit = EXCERPT_LIMIT if o.excerpts else 24
-    before, after = _focus(before, after, limit)
-    return f"{line}: {_quote(before, s, limit + 2)} → {_quote(after, s, limit + 2)}", []
+        return Described(f"{where}: {_field(change, s) or 'value'} changed {CONCEALED}")
+    explained = explain(change, s, lookup or Lookup(), o.excerpts)
+    if explained is not None:
+        head, details = explained
+        if not head and len(details) == 1 and not details[0].diff:  # one detail: one line
+            return Described(f"{where}: {details[0].text}")
+        return Described(f"{where}: {head or 'changed'}", details=details)
+    label = _field(change, s) or "value"
+    detail = transition(label, change.before, change.after, s, o.excerpts, verb=" changed")
+    return Described(f"{where}: {detail.text}", list(detail.diff))
 
 
 def describe_breaking(change: Change, s: Style) -> str:
@@ -224,9 +194,11 @@ def describe_breaking(change: Change, s: Style) -> str:
     last = change.trail[-1].kind if change.trail else ""
     reason = change.breaking_reason.split(": ", 1)[-1] if change.breaking_reason else ""
     why = reason or _BREAKING_WHY.get(last, "integrations that rely on it may break")
-    what = (
-        f"{_field(change, s)} changed" if change.kind == "changed" and change.field else change.kind
-    )
+    what = change.kind
+    if change.kind == "changed" and change.field:
+        what = f"{_field(change, s)} changed"
+        if not isinstance(change.before, dict | list) and not isinstance(change.after, dict | list):
+            what += f" from {quote(change.before, s)} to {quote(change.after, s)}"
     return f"{_where(change, s)} {what}: {s.ours(why)}"
 
 
@@ -259,11 +231,19 @@ def _edit(edit: LiveEdit, environment: str, s: Style) -> str:
     return f"edited in {s.code(environment)} by {user} at {_when(edit.at)}{via}{how}, revision {edit.revision}"
 
 
-def consequence(flow: FlowPlan, environment: str, s: Style) -> str:
-    """What syncer will do about the flow, and the command that changes it."""
+def consequence(flow: FlowPlan, environment: str, s: Style, overwriting: bool = False) -> str:
+    """What syncer will do about the flow, and the command that changes it; ``overwriting`` when
+    this run was asked to overwrite the flow's drift or conflict (``apply --overwrite-drift``)."""
     env, key = command_arg(environment), command_arg(flow.key)
     backport = f"`syncer backport --env {env} --flow {key}`"
     overwrite = f"`syncer apply --env {env} --flow {key} --overwrite-drift`"
+    if overwriting and flow.status in (Status.DRIFT, Status.CONFLICT):
+        editors = ", ".join(sorted({e.user for e in flow.live_edits if e.user})) or "unknown"
+        return s.ours(
+            f"syncer overwrites it now, as --overwrite-drift asks: Production's edit (by {editors}) "
+            f"is discarded and Git's version is written. To keep the edit instead, stop here and "
+            f"run {backport}."
+        )
     words = {
         Status.DRIFT: "syncer will not overwrite it. To keep the hotfix, run "
         f"{backport} and merge that pull request; to discard it, run {overwrite}.",
@@ -278,6 +258,9 @@ def consequence(flow: FlowPlan, environment: str, s: Style) -> str:
         "is a separate step).",
         Status.UPDATE: "syncer will update the working version on apply (never published; "
         "`syncer publish` is a separate step).",
+        Status.UNTRACKED: f"Only in {env}, never written by syncer, so syncer leaves it alone. "
+        f"To manage it from Git, copy it into Sandbox once with `syncer bootstrap --from {env} "
+        f"--to SANDBOX --flow {key}` and export it.",
         Status.IN_SYNC: "Nothing to do.",
     }
     return s.ours(words[flow.status])

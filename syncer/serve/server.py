@@ -56,6 +56,7 @@ def bind(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {exc.strerror or exc}. Is syncer serve already "
             "running there? Stop it or choose another --port."
         ) from None
+    sock.listen(128)  # connections queue from now on: "listening" is true when it is logged
     return sock
 
 

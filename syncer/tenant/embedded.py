@@ -46,6 +46,7 @@ def bind_socket(port: int) -> socket.socket:
             f"cannot listen on {HOST}:{port}: {exc.strerror or exc}. Is another tenant running there?"
             " Stop it or choose another --port."
         ) from None
+    sock.listen(128)  # connections queue from now on, before the server's loop accepts them
     return sock
 
 

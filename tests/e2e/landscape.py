@@ -171,7 +171,11 @@ def landscape(
     monkeypatch.setenv("PROD_EU_EHR_API_KEY", ENV_CANARY)
     with contextlib.ExitStack() as stack:
         for name, spec in envs.items():
-            keys = {name: secrets.token_urlsafe(16) for name in ("syncer-ci", "studio", "reader")}
+            keys = {
+                "syncer-ci": secrets.token_urlsafe(16),
+                "studio": secrets.token_urlsafe(16),
+                "reader": secrets.token_urlsafe(16),  # read scope only: what a PR report needs
+            }
             entries = [
                 {
                     "name": "syncer-ci",
@@ -183,7 +187,7 @@ def landscape(
                     "key": keys["studio"],
                     "scopes": ["read", "write"],
                 },
-                {"name": "auditor", "key": keys["reader"], "scopes": ["read"]},
+                {"name": "syncer-pr-report", "key": keys["reader"], "scopes": ["read"]},
             ]
             tenant = start_tenant(
                 name, spec["kind"], tmp_path / f"{name}.db", entries, region=spec["region"]

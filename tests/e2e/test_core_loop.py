@@ -140,6 +140,8 @@ def test_drift_is_flagged_and_never_overwritten(world: Landscape) -> None:
     )
     assert result.code == 0, result.err
     assert "dr.jansen" in result.err
+    assert "syncer overwrites it now, as --overwrite-drift asks" in result.out
+    assert "will not overwrite" not in result.out  # it said so right before overwriting
     assert (
         first_step_title(world.live("production-eu", BP)["definition"])
         != "HOTFIX: call the patient first"
@@ -180,6 +182,31 @@ def test_unmanaged_flow_is_left_alone_until_adopted(
         live = world.live("production-eu", BP)
         assert ANN_LAST_APPLIED_HASH in live["annotations"]
         assert read_plans(world, "--env", "production-eu")[0] == 0
+
+
+def test_a_flow_made_by_hand_in_production_is_listed_as_untracked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with landscape(tmp_path, monkeypatch) as world:
+        world.seed("sandbox", example_flow(BP))
+        promote(world)
+        by_hand = example_flow("depression-screening")  # never exported: not in Git
+        world.seed("production-eu", by_hand)
+        revision = world.live("production-eu", "depression-screening")["revision"]
+        code, plans = read_plans(world, "--env", "production-eu")
+        assert code == 0, "informational: nothing to apply, nobody needs to act"
+        flow = plans["production-eu"]["depression-screening"]
+        assert flow["status"] == "untracked" and "never written by syncer" in flow["reason"]
+        data = json.loads(world.syncer("plan", "--output", "json", "--env", "production-eu").out)
+        assert data["summary"]["untracked"] == 1
+        text = world.syncer("plan", "--env", "production-eu").out
+        assert "untracked" in text and "depression-screening" in text
+        report = world.syncer("report", "--env", "production-eu", "--output", "markdown").out
+        assert "**Untracked** (1): `depression-screening`" in report
+        assert "syncer bootstrap --from production-eu" in report
+        assert world.syncer("apply", "--yes", "--env", "production-eu").code == 0
+        assert world.live("production-eu", "depression-screening")["revision"] == revision
+        assert world.live("production-eu", "depression-screening")["annotations"] == {}
 
 
 def test_orphaned_flow_is_reported_never_deleted(world: Landscape) -> None:

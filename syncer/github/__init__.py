@@ -1,5 +1,6 @@
-"""Pull-request comments and pull requests over the GitHub REST API. The only GitHub (and httpx) user
-for GitHub; every failure leaves here as a ``GitHubError`` that says what to do.
+"""Pull-request comments, commit statuses and pull requests over the GitHub REST API. The only GitHub
+(and httpx) user for GitHub; every failure leaves here as a ``GitHubError`` that says what to do.
+``actions.py`` beside it handles the files a GitHub Actions runner gives a step.
 
 - ``upsert_comment`` keeps exactly one report comment per environment on a pull request: it finds the
   comment carrying a hidden marker and edits it, or creates it. A create whose answer is lost (5xx,
@@ -17,18 +18,22 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from . import __version__
-from .errors import ConfigError, GitHubError
+from .. import __version__
+from ..errors import ConfigError, GitHubError
+from .actions import append_step_summary
+
+__all__ = ["DEFAULT_API_URL", "GitHub", "append_step_summary"]
 
 DEFAULT_API_URL = "https://api.github.com"
 ISSUES_WRITE = "issues: write"
 PULLS_WRITE = "pull_requests: write"
+STATUSES_WRITE = "statuses: write"
+STATUS_DESCRIPTION_LIMIT = 140  # GitHub refuses a longer commit status description
 
 
 class _Uncertain(Exception):
@@ -153,6 +158,44 @@ class GitHub:
         path = f"/repos/{self.repository}/issues/comments/{comment_id}"
         self._send("PATCH", path, f"comment {comment_id}", ISSUES_WRITE, json={"body": body})
         return comment_id
+
+    def comment_url(self, pr: int, comment_id: int, server_url: str = "") -> str:
+        """The web address of a comment (``GITHUB_SERVER_URL``, else github.com)."""
+        server = (server_url or "https://github.com").rstrip("/")
+        return f"{server}/{self.repository}/pull/{pr}#issuecomment-{comment_id}"
+
+    # -- commit statuses ----------------------------------------------------------------------------
+
+    def set_status(
+        self, sha: str, context: str, state: str, description: str, target_url: str = ""
+    ) -> dict[str, Any]:
+        """Set the commit status ``context`` of ``sha`` (one per context; the latest wins).
+
+        ``state`` is ``success``, ``failure``, ``error`` or ``pending``; ``description`` is cut to
+        GitHub's 140 characters.
+        """
+        if state not in ("success", "failure", "error", "pending"):
+            raise ValueError(f"not a commit status state: {state}")
+        if not sha or any(c not in "0123456789abcdefABCDEF" for c in sha):
+            raise ConfigError(f"a commit status needs a commit id (hex), not {sha!r}.")
+        text = " ".join(description.split())
+        if len(text) > STATUS_DESCRIPTION_LIMIT:
+            text = text[: STATUS_DESCRIPTION_LIMIT - 1].rstrip() + "…"
+        payload = {"state": state, "context": context, "description": text}
+        if target_url:
+            payload["target_url"] = target_url
+        path = f"/repos/{self.repository}/statuses/{sha}"
+        for attempt in range(self._retries + 1):
+            try:
+                return self._send("POST", path, f"commit {sha[:12]}", STATUSES_WRITE, json=payload)
+            except _Uncertain as exc:  # setting a status twice is harmless: the latest wins
+                if attempt >= self._retries:
+                    raise GitHubError(
+                        f"setting the commit status {context} failed {attempt + 1} times ({exc}); "
+                        "try again later."
+                    ) from None
+                self._sleep(self._delay(attempt))
+        raise AssertionError("unreachable")
 
     # -- pull requests ------------------------------------------------------------------------------
 
@@ -307,8 +350,9 @@ class GitHub:
         if status == 403:
             return GitHubError(
                 f"GitHub refused access to {what} in {self.repository} (HTTP 403: {detail}). The "
-                f"token needs the `{permission}` permission; in a workflow add "
-                "`permissions: {issues: write, pull-requests: write}`."
+                f"token needs the `{permission}` permission; in a workflow add it under "
+                "`permissions:` (`pull-requests: write` for comments, `statuses: write` for "
+                "commit statuses)."
             )
         if status == 404:
             return GitHubError(
@@ -326,22 +370,3 @@ def _message(response: httpx.Response) -> str:
         return response.reason_phrase or "no details"
     message = str(data.get("message", "")) if isinstance(data, dict) else ""
     return (message or response.reason_phrase or "no details")[:300]
-
-
-def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> Path | None:
-    """Append ``markdown`` to the job summary file named by ``GITHUB_STEP_SUMMARY``, when set.
-
-    Returns the file written, or None outside GitHub Actions.
-    """
-    name = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY")
-    if not name:
-        return None
-    path = Path(name)
-    try:
-        with path.open("a", encoding="utf-8") as summary:
-            summary.write(markdown if markdown.endswith("\n") else markdown + "\n")
-    except OSError as exc:
-        raise GitHubError(
-            f"cannot append to GITHUB_STEP_SUMMARY file {path}: {exc.strerror}"
-        ) from None
-    return path
