@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     LiteralScalarString,
@@ -111,15 +113,7 @@ def read_text(path: Path, display: str | None = None) -> str:
     except OSError as exc:
         raise ValidationError([Problem(shown, f"cannot read the file: {exc.strerror}.")]) from None
     if size > MAX_FILE_BYTES:
-        raise ValidationError(
-            [
-                Problem(
-                    shown,
-                    f"the file is {size} bytes, over the {MAX_FILE_BYTES} byte limit.",
-                    hint="Split the flow or remove embedded data; care-flow files are text.",
-                )
-            ]
-        )
+        raise _too_large(shown, size)
     return decode(path.read_bytes(), shown)
 
 
@@ -165,18 +159,28 @@ def load_file(path: Path, display: str | None = None) -> Document:
     return load_text(read_text(path, shown), shown)
 
 
+_TOO_LARGE_HINT = "Split the flow or remove embedded data; care-flow files are text."
+
+
+def _too_large(display: str, size: int | None = None) -> ValidationError:
+    what = f"the file is {size} bytes" if size is not None else "the file is"
+    return ValidationError(
+        [Problem(display, f"{what} over the {MAX_FILE_BYTES} byte limit.", hint=_TOO_LARGE_HINT)]
+    )
+
+
 def load_text(text: str, display: str) -> Document:
     """Parse YAML text into plain data, refusing duplicate keys, anchors and aliases."""
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
-        )
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
     if "&" in text or "*" in text:
         _refuse_aliases(text, display)
     try:
         data = _load_data(text)
     except MarkedYAMLError as exc:
         raise ValidationError([_problem_from_marked(exc, display)]) from None
+    except ReaderError as exc:
+        raise ValidationError([_problem_from_reader(exc, text, display)]) from None
     except YAMLError as exc:
         raise ValidationError([Problem(display, f"invalid YAML: {exc}")]) from None
     document = Document(data=data, path=display, text=text)
@@ -196,9 +200,7 @@ def document_from_data(data: Any, text: str, display: str) -> Document:
     it never writes anchors or aliases, so this is the same document, a parse of the file cheaper.
     """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
-        )
+        raise _too_large(display, len(text.encode("utf-8")))
     document = Document(data=data, path=display, text=text)
     problems = [
         document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
@@ -275,12 +277,36 @@ def _refuse_aliases(text: str, display: str) -> None:
         raise ValidationError([_problem_from_marked(exc, display)]) from None
 
 
+def _problem_from_reader(exc: ReaderError, text: str, display: str) -> Problem:
+    """A character YAML refuses (NUL, other control characters), at its line and column."""
+    position = exc.position if isinstance(exc.position, int) else -1
+    code = ord(text[position]) if 0 <= position < len(text) else None
+    name = f"U+{code:04X}" + (" (NUL)" if code == 0 else "") if code is not None else "a character"
+    why = " (a NUL byte usually means a binary or UTF-16 file)" if code == 0 else ""
+    hint = f"Remove it{why}; save the file as plain UTF-8 text."
+    message = f"the control character {name} is not allowed in YAML."
+    if position < 0:
+        return Problem(display, message, hint=hint)
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    return Problem(display, message, line, column, hint)
+
+
+_DUPLICATE = re.compile(r'^found duplicate key "(.*?)" with value ', re.S)
+
+
 def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or exc.context or "invalid YAML"
     if "duplicate key" in str(what):
-        what = f"{what}; each key may appear once in a mapping"
-    hint = "Fix the YAML syntax at this place."
+        # ruamel's text quotes both values, and a value may be a key or a secret: name the key only.
+        found = _DUPLICATE.match(str(what))
+        key = f" `{found.group(1)}`" if found and len(found.group(1)) <= 80 else ""
+        what = f"duplicate key{key}: it appears twice in one mapping; each key may appear once"
+        hint = "Remove or rename one of the two."
+    else:
+        hint = "Fix the YAML syntax at this place."
     if mark is None:
         return Problem(display, f"invalid YAML: {what}.", hint=hint)
     return Problem(display, f"invalid YAML: {what}.", mark.line + 1, mark.column + 1, hint)
