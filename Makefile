@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-slow test-all test-browser browser lint demo demo-serve screenshot bench clean
+.PHONY: install test test-slow test-all test-browser browser lint demo demo-serve screenshot bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ screenshot: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The chaos suite (tests/chaos/): bad inputs, proxy faults and kill -9 against real tenants; prints its
+# tally and exits 1 when any case fails. A smoke of it runs in `make test`.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -220,12 +220,24 @@ def _write(
         if retried:
             return FlowResult(flow.key, "stale", "the flow moved twice during apply; run again")
         return _reclassify(flow, env, client, options, commit, uncommitted)
+    except TenantError as exc:
+        if retried or exc.status is None or not 200 <= exc.status < 300:
+            raise
+        # A 2xx whose body cannot be read (a proxy mangled it): the write may have landed, so judge
+        # again from what the tenant holds now, exactly as after a 412.
+        return _reclassify(flow, env, client, options, commit, uncommitted)
     action = {"create": "created", "update": "updated", "refresh": "refreshed"}[intent]
-    detail = ""
+    notes = []
     if flow.status in (Status.DRIFT, Status.CONFLICT):
         editors = ", ".join(sorted({e.user for e in flow.live_edits})) or "unknown"
-        detail = f"overwrote {flow.status.value} (edits by {editors} discarded)"
-    return FlowResult(flow.key, action, detail, int(response.get("revision", revision)))
+        notes.append(f"overwrote {flow.status.value} (edits by {editors} discarded)")
+    notes += [
+        f"{d.key} left blank: its secret source ${d.missing_source} is not set"
+        for d in flow.constants
+        if d.missing_source
+    ]
+    revision = int(response.get("revision", revision))
+    return FlowResult(flow.key, action, "; ".join(notes), revision)
 
 
 def _reclassify(
@@ -245,6 +257,27 @@ def _reclassify(
         return _write(
             fresh, env, client, options, commit, intent, retried=True, uncommitted=uncommitted
         )
+    if fresh.status is Status.IN_SYNC:
+        # Live equals desired: this apply's own write landed and only its answer was lost (the
+        # retry met the moved revision), or an identical apply won the race. That is success.
+        if annotations_stale(fresh):
+            return _write(
+                fresh,
+                env,
+                client,
+                options,
+                commit,
+                "refresh",
+                retried=True,
+                uncommitted=uncommitted,
+            )
+        return FlowResult(
+            flow.key,
+            "unchanged",
+            f"already as in Git at revision {fresh.live_revision} (an earlier attempt landed "
+            "although its answer was lost, or another apply wrote the same); nothing left to do",
+            fresh.live_revision,
+        )
     return FlowResult(
         flow.key,
         "refused",
@@ -263,6 +296,7 @@ def _why_skipped(flow: FlowPlan) -> str:
 
 
 WRITTEN = ("created", "updated", "refreshed")
+SETTLED = (*WRITTEN, "unchanged")  # the flow is as desired after this run
 
 
 def outcome_lines(results: Sequence[ApplyResult]) -> list[str]:
@@ -282,7 +316,7 @@ def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) 
     refused_commit = any(p.hold is not None and p.hold.kind is HoldKind.VERIFY for p in plans)
     if refused_commit or any(r.failed for r in results):
         return EXIT_ERROR
-    written = {(r.environment, i.key) for r in results for i in r.results if i.action in WRITTEN}
+    written = {(r.environment, i.key) for r in results for i in r.results if i.action in SETTLED}
     waiting = [
         f
         for p in plans

@@ -122,6 +122,7 @@ class TenantError(SyncError):
         self.environment = environment
         self.flow = flow
         self.status = status
+        self.detail = message  # without the [environment, flow, status] prefix
         parts = []
         if environment:
             parts.append(f"environment {environment}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import ipaddress
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 API_VERSION = "syncer.careflow/v1"
 FLOW_KIND = "CareFlow"
@@ -16,6 +19,15 @@ ENVIRONMENT_KIND = "Environment"
 
 FLOW_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CONSTANT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+# The one rule for every id (a care-flow definition id, a component id), shared by the JSON Schema
+# (`$defs/id`), the OpenAPI file, validate, the client and the tenant: letters, digits and `_ . : -`, at
+# most 256 characters, and never only dots: `.` and `..` are path segments that name another URL.
+# Matched as JSON Schema matches a `pattern` (``re.search``), so that validate and the client agree.
+ID_PATTERN = r"^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$"
+ID_MAX_LENGTH = 256
+ID_RULE = "letters, digits, `_`, `-`, `.` and `:` (not only dots), at most 256"
+_ID = re.compile(ID_PATTERN)
 
 FLOWS_DIR = "flows"
 
@@ -65,6 +77,63 @@ def iter_value_items(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
         for name, item in sorted(items.items()):
             if isinstance(item, dict):
                 yield f"{extension}.{name}", item
+
+
+def is_safe_id(text: object) -> bool:
+    """Whether ``text`` is an id (``ID_PATTERN``): safe in a URL path segment and a file name."""
+    return isinstance(text, str) and len(text) <= ID_MAX_LENGTH and bool(_ID.search(text))
+
+
+# -- concealed values on the wire ---------------------------------------------------------------------
+
+MASK = "***"
+_PERCENT = re.compile(r"(%[0-9A-F]{2})")
+_MIN_CORE = 8  # a shorter base64 fragment of a secret would mask unrelated text, and reveal little
+
+
+@functools.lru_cache(maxsize=1024)
+def secret_forms(value: str) -> frozenset[str]:
+    """Every text a secret can take in an answer or a message: raw, JSON-escaped (ASCII-only or not,
+    once or twice, as a JSON string inside a JSON string), Python-repr-escaped, URL-encoded (path,
+    query and form style) and base64 (standard and URL-safe, padded or not, and the part of it that
+    stays the same at any byte offset inside a longer base64 text)."""
+    forms = {value}
+    for once in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+        forms |= {once, json.dumps(once)[1:-1]}
+    forms |= {repr(value)[1:-1], quote(value, safe=""), quote(value), quote_plus(value)}
+    raw = value.encode("utf-8", "surrogatepass")
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode("ascii")
+        forms |= {whole, whole.rstrip("=")}
+        for shift in (0, 1, 2):  # the secret after 0, 1 or 2 bytes of something, before more
+            coded = encode(b"\0" * shift + raw).decode("ascii")
+            core = coded[4 if shift else 0 : 4 * ((shift + len(raw)) // 3)]
+            if len(core) >= _MIN_CORE:
+                forms.add(core)
+    return frozenset(form for form in forms if form)
+
+
+def mask_secrets(text: str, secrets: Iterable[Any], mask: str = MASK) -> str:
+    """``text`` with every form (``secret_forms``) of every non-empty secret replaced by ``mask``.
+
+    The one masking function: the client's error messages, the tenant's error answers and every log
+    line (``report.logs.redact``) use it.
+    """
+    forms = {f for s in secrets if s not in (None, "") for f in secret_forms(str(s))}
+    if not forms or not text:
+        return text
+    ordered = sorted(forms, key=lambda form: (-len(form), form))  # longest first: no partial masks
+    pattern = "|".join(_case_free_percent(form) for form in ordered)
+    return re.sub(pattern, lambda _match: mask, text)
+
+
+def _case_free_percent(form: str) -> str:
+    """``form`` as a regular expression whose ``%XX`` escapes match in either case."""
+    pieces = _PERCENT.split(form)
+    return "".join(
+        f"%[{p[1]}{p[1].lower()}][{p[2]}{p[2].lower()}]" if _PERCENT.fullmatch(p) else re.escape(p)
+        for p in pieces
+    )
 
 
 def is_managed(annotations: dict[str, str]) -> bool:
@@ -179,6 +248,7 @@ class ConstantDecision:
     value: Any = None  # the value to write (non-concealed only); None for concealed
     changed: bool = False  # whether the write changes the destination's value
     note: str = ""
+    missing_source: str = ""  # the secret source variable the environment names but is not set
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -192,6 +262,8 @@ class ConstantDecision:
             data["changed"] = True
         if self.note:
             data["note"] = self.note
+        if self.missing_source:
+            data["missing_source"] = self.missing_source
         return data
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import http.client
 import json
 import socket
 import struct
@@ -244,3 +245,243 @@ def closed_port() -> Iterator[str]:
     port = probe.getsockname()[1]
     probe.close()
     yield f"http://127.0.0.1:{port}"
+
+
+# --- a fault-injecting proxy in front of a real tenant ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What ``FaultProxy`` does with one request.
+
+    ``pass``           forward it and relay the answer;
+    ``status``         answer ``status`` (problem+json) without forwarding: a gateway's 5xx, a 429;
+    ``reset_before``   reset the connection (RST) before forwarding: nothing reached the tenant;
+    ``reset_after``    forward it, let the tenant answer, then reset: the write happened, its answer
+                       is lost;
+    ``status_after``   forward it, then answer ``status`` instead of the tenant's answer (a gateway
+                       timing out after the tenant committed);
+    ``hang``           forward nothing, answer nothing for ``seconds``, then close;
+    ``truncate``       forward it, then send the headers and half the body and close;
+    ``garbage``        answer 200 with a body that is not JSON, without forwarding;
+    ``garbage_after``  forward it, then answer 200 with garbage instead;
+    ``slow``           wait ``seconds``, then forward it (a slow tenant: time to kill a client).
+    """
+
+    kind: str = "pass"
+    status: int = 503
+    seconds: float = 30.0
+
+
+PASS = Fault()
+FAULT_KINDS = (
+    "status",
+    "reset_before",
+    "reset_after",
+    "status_after",
+    "hang",
+    "truncate",
+    "garbage",
+    "garbage_after",
+)
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+_GARBAGE = b"\x00\xff<html><body>Gateway says hello</body></html>\n{not json"
+
+
+@dataclass
+class Proxied:
+    """A request the proxy received, and the fault it got."""
+
+    method: str
+    path: str
+    fault: str = "pass"
+    forwarded: bool = False
+    upstream_status: int | None = None
+
+
+Rule = Callable[[Proxied], Fault]
+
+
+class FaultProxy:
+    """An HTTP/1.1 proxy on 127.0.0.1 in front of a real server (``upstream`` URL), injecting faults.
+
+    ``rule(request) -> Fault`` decides per request (default: pass everything); ``log`` records every
+    request with its fault and whether the tenant saw it. Connections are kept alive like a real
+    gateway's, one thread each. Use as a context manager.
+    """
+
+    def __init__(self, upstream: str, rule: Rule | None = None) -> None:
+        parsed = upstream.removeprefix("http://").rstrip("/")
+        host, _, port = parsed.partition(":")
+        self.upstream = (host, int(port or 80))
+        self.rule: Rule = rule or (lambda _request: PASS)
+        self.log: list[Proxied] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._workers: list[threading.Thread] = []
+
+    def faults(self) -> list[Proxied]:
+        """The requests that got a fault."""
+        with self._lock:
+            return [r for r in self.log if r.fault != "pass"]
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            worker = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(60)
+        reader = connection.makefile("rb")
+        try:
+            while not self._stopped.is_set():
+                request = _read_request(reader)
+                if request is None:
+                    return
+                if not self._answer(connection, *request):
+                    return
+        except OSError:
+            return
+        finally:
+            with suppress(OSError):
+                reader.close()
+                connection.close()
+
+    def _answer(
+        self,
+        connection: socket.socket,
+        head: tuple[str, str],
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> bool:
+        """Answer one request; False when the connection is gone (reset, closed, hung up)."""
+        method, path = head
+        seen = Proxied(method, path)
+        fault = self.rule(seen)
+        seen.fault = fault.kind
+        with self._lock:
+            self.log.append(seen)
+        if fault.kind == "reset_before":
+            _reset(connection)
+            return False
+        if fault.kind == "hang":
+            self._stopped.wait(fault.seconds)
+            return False
+        if fault.kind == "slow":
+            self._stopped.wait(fault.seconds)
+        if fault.kind == "status":
+            connection.sendall(_problem_bytes(fault.status))
+            return True
+        if fault.kind == "garbage":
+            connection.sendall(
+                _response_bytes(200, "OK", [("content-type", "application/json")], _GARBAGE)
+            )
+            return True
+        status, reason, answer_headers, answer = self._forward(method, path, headers, body)
+        seen.forwarded, seen.upstream_status = True, status
+        if fault.kind == "reset_after":
+            _reset(connection)
+            return False
+        if fault.kind == "status_after":
+            connection.sendall(_problem_bytes(fault.status))
+            return True
+        if fault.kind == "garbage_after":
+            connection.sendall(
+                _response_bytes(200, "OK", [("content-type", "application/json")], _GARBAGE)
+            )
+            return True
+        whole = _response_bytes(status, reason, answer_headers, answer)
+        if fault.kind == "truncate":
+            cut = len(whole) - max(1, len(answer) // 2)
+            connection.sendall(whole[:cut])
+            return False
+        connection.sendall(whole)
+        return True
+
+    def _forward(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        try:
+            sent = {k: v for k, v in headers if k.lower() not in _HOP and k.lower() != "host"}
+            upstream.request(method, path, body=body or None, headers=sent)
+            response = upstream.getresponse()
+            content = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP]
+            return response.status, response.reason, kept, content
+        finally:
+            upstream.close()
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for worker in self._workers:
+            worker.join(timeout=5)
+
+
+def _read_request(
+    reader: Any,
+) -> tuple[tuple[str, str], list[tuple[str, str]], bytes] | None:
+    """One HTTP/1.1 request from ``reader``: (method, target), headers, body; None at EOF."""
+    line = reader.readline(65537)
+    if not line:
+        return None
+    method, target, _version = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers: list[tuple[str, str]] = []
+    while True:
+        raw = reader.readline(65537)
+        if raw in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = raw.decode("latin-1").partition(":")
+        headers.append((name.strip(), value.strip()))
+    length = next((int(v) for k, v in headers if k.lower() == "content-length"), 0)
+    body = reader.read(length) if length else b""
+    return (method, target), headers, body
+
+
+def _response_bytes(status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    lines += [f"content-length: {len(body)}", "connection: keep-alive", "", ""]
+    return "\r\n".join(lines).encode("latin-1") + body
+
+
+def _problem_bytes(status: int) -> bytes:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "gateway",
+            "status": status,
+            "detail": "injected by the proxy",
+        }
+    ).encode()
+    reason = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}.get(
+        status, "Service Unavailable"
+    )
+    return _response_bytes(status, reason, [("content-type", "application/problem+json")], body)
+
+
+def _reset(connection: socket.socket) -> None:
+    # l_onoff=1, l_linger=0: close() sends RST, as a crashed gateway or a dropped connection does.
+    with suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -444,13 +444,28 @@ def test_stats_count_routes_and_bytes(server: FaultServer) -> None:
 
 def test_ids_are_quoted_into_one_path_segment(server: FaultServer) -> None:
     server.responder = lambda r: problem(404, "no")
+    with make_client(server.url) as client, pytest.raises(errors.NotFound):
+        client.get_flow("..flow:1")
+    assert server.seen()[0].raw_path == "/v1/care-flows/..flow%3A1"
+
+
+@pytest.mark.parametrize("bad", ["..", ".", "", "../tenant?x=1", "a/b", "x" * 257])
+def test_an_id_the_id_rule_refuses_is_a_clear_error_and_never_sent(
+    server: FaultServer, bad: str
+) -> None:
+    """Issue 15, item 1: `..` used to end apply in a ValueError traceback (exit 4)."""
+    server.responder = lambda r: problem(404, "no")
     with make_client(server.url) as client:
-        with pytest.raises(errors.NotFound):
-            client.get_flow("../tenant?x=1")
-        for bad in ("..", ".", ""):
-            with pytest.raises(ValueError):
-                client.get_flow(bad)
-    assert server.seen()[0].raw_path == "/v1/care-flows/..%2Ftenant%3Fx%3D1"
+        for call in (
+            lambda: client.get_flow(bad),
+            lambda: client.put_flow(bad, {}, create=True),
+            lambda: client.history(bad),
+        ):
+            with pytest.raises(errors.ConfigError) as caught:
+                call()
+            assert "is not a care-flow definition id" in str(caught.value)
+            assert "not only dots" in str(caught.value) and ENV in str(caught.value)
+    assert server.seen() == []
 
 
 # --- construction ---

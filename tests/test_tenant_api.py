@@ -553,8 +553,8 @@ def test_delete(sandbox: RunningTenant, api: httpx.Client, make_flow: FlowBuilde
     assert api.delete(url, headers=match(1)).status_code == 204
     assert_problem(api.get(url), 404)
     assert_problem(api.delete(url, headers=match(1)), 404)
-    assert create(api, flow).json()["revision"] == 1  # a new flow, a new history
-    assert len(api.get(url + "/history").json()) == 1
+    assert create(api, flow).json()["revision"] == 2  # the same id: its history goes on
+    assert [h["revision"] for h in api.get(url + "/history").json()] == [2, 1]
 
 
 # -- concurrency and durability ------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -165,20 +167,52 @@ def test_versions_and_history_are_immutable(store: Store, make_flow: FlowBuilder
     assert stored == release
 
 
-def test_delete_removes_everything_of_the_flow(store: Store, make_flow: FlowBuilder) -> None:
+def test_delete_removes_the_working_version_and_keeps_the_record(
+    store: Store, make_flow: FlowBuilder
+) -> None:
+    """Issue 15, item 10: an admin DELETE used to erase history and published versions."""
     flow = make_flow()
     flow["spec"]["settings"]["constants"][1]["value"] = "hidden"
     store.write_flow(write(flow))
     store.write_flow(write(make_flow("flow-keep", key="keep")))
-    store.publish("flow-intake", "p", "n")
-    with pytest.raises(StaleRevision):
-        store.delete_flow("flow-intake", None)
-    store.delete_flow("flow-intake", ("1",))
+    release = store.publish("flow-intake", "p", "n")
+    for blind in (None, ("*",)):
+        with pytest.raises(StaleRevision):
+            store.delete_flow("flow-intake", blind)
+    store.delete_flow("flow-intake", ("1",), "admin")
+    counts = {}
     with sqlite3.connect(store.path) as conn:
-        for table in ("flows", "flow_secrets", "history", "versions"):
+        for table in ("flows", "flow_secrets", "history", "versions", "deletions"):
             rows = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE definition_id = 'flow-intake'")
-            assert rows.fetchone()[0] == 0, table
-    assert store.get_flow("flow-keep") is not None
+            counts[table] = rows.fetchone()[0]
+        with pytest.raises(sqlite3.IntegrityError, match="kept"):
+            conn.execute("DELETE FROM history")
+        with pytest.raises(sqlite3.IntegrityError, match="kept"):
+            conn.execute("DELETE FROM versions")
+    assert counts == {"flows": 0, "flow_secrets": 0, "history": 1, "versions": 1, "deletions": 1}
+    assert store.get_flow("flow-intake") is None and store.get_flow("flow-keep") is not None
+    again, created = store.write_flow(write(make_flow()))
+    assert created and again.revision == 2  # its history continues; revision 1 is still there
+    assert [h["revision"] for h in store.history("flow-intake") or []] == [2, 1]
+    assert (store.version("flow-intake", 1) or {}).get("release_id") == release["release_id"]
+
+
+def test_database_files_are_private(tmp_path: Path, make_flow: FlowBuilder) -> None:
+    """Issue 15, item 10: the database and its WAL were world-readable, with secrets inside."""
+    path = tmp_path / "private.db"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    store = Store(path, name="sandbox", kind="sandbox")
+    with contextlib.closing(sqlite3.connect(path)) as reader:  # the WAL lives while one is open
+        reader.execute("SELECT COUNT(*) FROM flows").fetchone()
+        store.write_flow(write(make_flow()))
+        files = [path, path.with_name("private.db-wal"), path.with_name("private.db-shm")]
+        assert {f.name: oct(stat.S_IMODE(f.stat().st_mode)) for f in files} == {
+            f.name: "0o600" for f in files
+        }
+    fresh = tmp_path / "fresh" / "new.db"
+    Store(fresh, name="sandbox", kind="sandbox")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
 
 
 def test_racing_store_writes_serialise(store: Store, make_flow: FlowBuilder) -> None:

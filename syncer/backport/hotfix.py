@@ -18,7 +18,15 @@ from .. import backport as bp
 from .. import vcs
 from ..apply import now
 from ..client import client_for
-from ..errors import ConfigError, GitError, PreconditionFailed, RefusedError, UsageError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    GitError,
+    PreconditionFailed,
+    RefusedError,
+    Rejected,
+    UsageError,
+)
 from ..github import GitHub
 from ..model import Environment, EnvironmentPlan, FlowPlan, Role, Status
 from ..planner import plan_environment
@@ -96,6 +104,8 @@ def backport_hotfix(
     sandbox_live = (
         _check_sandbox(sandbox, git_document, request.key, backported) if sandbox else None
     )
+    if sandbox is not None and sandbox_live is not None:
+        _probe_sandbox(sandbox, sandbox_live, backported, git_document, flow, env)
     if not outcome.reused:
         message = bp.commit_message(flow, env.name, backported)
         start = request.base or "HEAD"
@@ -187,6 +197,63 @@ def _check_sandbox(
     return live
 
 
+def _sandbox_write(
+    live: dict[str, Any],
+    backported: bp.Backported,
+    git_document: dict[str, Any],
+    flow: FlowPlan,
+    source: Environment,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body and annotations of the Sandbox write; Sandbox's values and concealed values stay."""
+    body = bp.sandbox_body(backported.document, live["definition"], git_document)
+    annotations = dict(live.get("annotations") or {})
+    annotations[bp.ANN_BACKPORTED] = f"{source.name}@r{flow.live_revision} {now()}"
+    return body, annotations
+
+
+def _probe_sandbox(
+    sandbox: Environment,
+    live: dict[str, Any],
+    backported: bp.Backported,
+    git_document: dict[str, Any],
+    flow: FlowPlan,
+    source: Environment,
+) -> None:
+    """Prove, before the branch and commit exist, that Sandbox will take the write: the same PUT
+    with an If-Match no revision has (0). A tenant checks the key, its scope and the body before the
+    precondition (SPEC 5), so the answer is 412 (nothing written) when the real write would pass;
+    a read-only key (403) or a body Sandbox refuses (422) stops the backport with nothing made."""
+    body, annotations = _sandbox_write(live, backported, git_document, flow, source)
+    nothing = "nothing was created: no branch, no commit, and Sandbox is unchanged"
+    with client_for(sandbox) as tenant:
+        try:
+            tenant.put_flow(
+                flow.definition_id, body, annotations=annotations, if_match=0, edit_source="syncer"
+            )
+        except PreconditionFailed:
+            return  # the expected answer: allowed, valid, and not written
+        except AuthError as exc:
+            raise AuthError(
+                f"--to-sandbox writes Sandbox's working version, and {sandbox.name} refused the "
+                f"API key in ${sandbox.api_key_env} for that; {nothing}. Use a key with the `write` "
+                f"scope for {sandbox.name}, or run the backport without --to-sandbox.",
+                environment=sandbox.name,
+                flow=flow.key,
+                status=exc.status,
+            ) from None
+        except Rejected as exc:
+            raise Rejected(
+                f"{sandbox.name} would refuse the hotfix ({exc.detail}); {nothing}.",
+                environment=sandbox.name,
+                flow=flow.key,
+                status=exc.status,
+            ) from None
+    raise RefusedError(  # the tenant ignored If-Match: it must not be written again blindly
+        f'{sandbox.name} accepted a write with If-Match: "0", which no revision has; it does '
+        "not honour conditional writes, so syncer will not write it. Check its url."
+    )
+
+
 def _write_sandbox(
     sandbox: Environment,
     live: dict[str, Any],
@@ -196,9 +263,7 @@ def _write_sandbox(
     source: Environment,
 ) -> dict[str, Any]:
     """The conditional Sandbox write; Sandbox's values and concealed values stay."""
-    body = bp.sandbox_body(backported.document, live["definition"], git_document)
-    annotations = dict(live.get("annotations") or {})
-    annotations[bp.ANN_BACKPORTED] = f"{source.name}@r{flow.live_revision} {now()}"
+    body, annotations = _sandbox_write(live, backported, git_document, flow, source)
     with client_for(sandbox) as tenant:
         try:
             answer = tenant.put_flow(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import random
 import ssl
@@ -30,6 +31,7 @@ from .tenant_api import (
     ClientStats,
     FlowStream,
     Tenant,
+    bounded,
     concealed_values,
     list_items,
     problem_text,
@@ -91,6 +93,8 @@ class TenantClient:
         self.stats = ClientStats()
         self._timeout = timeout
         self._key_hint = f"${api_key_env}" if api_key_env else f"the API key of {environment}"
+        _check_api_key(api_key, environment, self._key_hint)
+        self._api_key = api_key
         self._cache_path = Path(cache_path) if cache_path else None
         self._sleep = sleep  # injectable, so tests count waits instead of spending them
         self._random = random.Random()
@@ -260,6 +264,9 @@ class TenantClient:
         # caller re-reads the flow (SPEC 6) and finds its own write there. Nothing is applied twice
         # and nothing is overwritten. POST publish is not conditional, so it is retried only when
         # the request cannot have left this machine (_BEFORE_SEND).
+        problem = call.id_problem
+        if problem:  # before any byte is sent, and before a message below names call.path
+            raise errors.ConfigError(f"environment {self.environment}: {problem}.")
         attempt = 0
         while True:
             try:
@@ -330,7 +337,7 @@ class TenantClient:
         return flow
 
     def _bad_answer(self, call: Call, response: httpx.Response, what: str) -> errors.TenantError:
-        kind = response.headers.get("content-type", "none")
+        kind = bounded(response.headers.get("content-type", "none"), 100)
         message = (
             f"{call.method} {call.path} answered with {what} (content-type {kind}); check that "
             f"{self.base_url} is a syncer tenant API and not a proxy or a login page"
@@ -338,7 +345,7 @@ class TenantClient:
         return self._error(call, message, response.status_code)
 
     def _translate(self, call: Call, response: httpx.Response, attempts: int) -> errors.TenantError:
-        status, detail = response.status_code, problem_text(response)
+        status, detail = response.status_code, problem_text(response, self._secrets(call))
         kind: type[errors.TenantError] = errors.TenantError
         if status in (401, 403):
             kind = errors.AuthError
@@ -394,9 +401,14 @@ class TenantClient:
         status: int | None = None,
         kind: type[errors.TenantError] = errors.TenantError,
     ) -> errors.TenantError:
-        for secret in call.secrets:  # a tenant may echo a concealed value back in `detail`
-            message = message.replace(secret, "***")
+        # A tenant may echo a concealed value (or, from a proxy, the key) back in `detail`, in any
+        # encoding; and a detail is the tenant's text, so it is bounded before it reaches a terminal.
+        message = model.mask_secrets(message, self._secrets(call))
         return kind(message, environment=self.environment, flow=call.flow, status=status)
+
+    def _secrets(self, call: Call) -> tuple[str, ...]:
+        """What no message about ``call`` may repeat: its concealed values and the API key."""
+        return (*call.secrets, self._api_key)
 
     # --- the list ETag cache, optionally on disk so that a new process also gets a 304 ---
 
@@ -425,11 +437,48 @@ class TenantClient:
             log.warning("could not write the list cache %s: %s", self._cache_path, exc)
 
 
+def _check_api_key(key: str, environment: str, where: str) -> None:
+    """Refuse a key no HTTP header can carry (a line break, a space, a non-ASCII character) before
+    httpx does, because httpx's own error would quote it; this message never shows the key."""
+    bad = next((c for c in key if not ("!" <= c <= "~")), None)
+    if bad is None:
+        return
+    what = {"\r": "a carriage return", "\n": "a line break", " ": "a space", "\t": "a tab"}.get(
+        bad, f"the character U+{ord(bad):04X}"
+    )
+    raise errors.ConfigError(
+        f"environment {environment}: the API key in {where} contains {what}; an API key is "
+        "printable ASCII without spaces. Copy the key again from the tenant (a file read with a "
+        "trailing line break or a pasted character is the usual cause)."
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
     """httpx's default context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once: loading the CA
     bundle costs ~20 ms, and reconcile opens one client per environment."""
     return httpx.create_ssl_context()
+
+
+TIMEOUT_ENV = "SYNCER_HTTP_TIMEOUT"  # seconds each request may take (connect, read, write)
+_DEFAULT_TIMEOUT = 10.0
+
+
+def request_timeout() -> float:
+    """``$SYNCER_HTTP_TIMEOUT`` (a slow tenant, or a test that must not wait long), else 10 s."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return _DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0.1 <= seconds <= 600:  # NaN fails too
+        raise errors.ConfigError(
+            f"${TIMEOUT_ENV} is {text[:40]!r}; set it to the seconds a tenant request may take, "
+            f"between 0.1 and 600 (default {_DEFAULT_TIMEOUT:g}), or unset it."
+        )
+    return seconds
 
 
 def client_for(environment: model.Environment, **kw: Any) -> Tenant:
@@ -446,4 +495,5 @@ def client_for(environment: model.Environment, **kw: Any) -> Tenant:
     for variable in environment.secrets.values():
         logs.register_secret(os.environ.get(variable))
     kw.setdefault("api_key_env", environment.api_key_env)
+    kw.setdefault("timeout", request_timeout())
     return TenantClient(environment.name, environment.url, key.strip(), **kw)

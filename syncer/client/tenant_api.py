@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import json
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from syncer import model
+from syncer import errors, model
 
 
 class Tenant(Protocol):
@@ -85,11 +87,23 @@ class Call:
     revision: int | None = None
 
     @property
+    def id_problem(self) -> str | None:
+        """Why this call's definition id cannot be sent (``model.is_safe_id``), or None."""
+        if "{id}" not in self.template or model.is_safe_id(self.flow):
+            return None
+        return (
+            f"{self.flow!r} is not a care-flow definition id (ids use {model.ID_RULE} characters), "
+            "so nothing was sent. In a flow file, fix metadata.definition_id (`syncer validate` "
+            "names the file); when the tenant lists it, that flow must get a valid id there"
+        )
+
+    @property
     def path(self) -> str:
-        # Quoted so that an id can never walk to another path ("/", "?", "#"); httpx would still
-        # collapse a "." or ".." segment, so those are no ids at all.
-        if "{id}" in self.template and not (self.flow or "").strip("."):
-            raise ValueError(f"not a care-flow definition id: {self.flow!r}")
+        # Quoted so that an id can never walk to another path ("/", "?", "#"); a "." or ".." segment
+        # would still be collapsed by httpx, and the id rule refuses those.
+        problem = self.id_problem
+        if problem:
+            raise errors.ConfigError(problem)
         path = self.template.replace("{id}", quote(self.flow or "", safe=""))
         return path.replace("{revision}", str(self.revision))
 
@@ -157,35 +171,66 @@ def retry_after(response: httpx.Response, cap: float) -> float | None:
     return min(max(seconds, 0.0), cap)
 
 
-def problem_text(response: httpx.Response) -> str:
-    """``: detail`` plus one line per validation error, from an application/problem+json body."""
+MAX_DETAIL = 500  # characters of a tenant's `detail` repeated in a message
+MAX_ERROR = 300  # characters of each entry of its `errors`
+MAX_ERRORS = 20  # entries of `errors` listed; the rest are counted
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def bounded(text: str, limit: int) -> str:
+    """A tenant's text made safe to repeat: one line (control characters, escape sequences
+    included, become spaces) and at most ``limit`` characters, saying how much was left out."""
+    flat = _CONTROL.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    return f"{flat[:limit]}… ({len(flat) - limit} more characters)"
+
+
+def problem_text(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
+    """``: detail`` plus one line per validation error, from an application/problem+json body;
+    every part masked (``model.mask_secrets``, before anything changes its text) and then bounded
+    (``bounded``), so that a tenant's answer can neither leak a secret nor flood a log."""
     try:
         problem = response.json()
     except (ValueError, UnicodeDecodeError):
-        return f" ({response.reason_phrase})" if response.reason_phrase else ""  # a proxy's page
+        reason = bounded(model.mask_secrets(response.reason_phrase, secrets), 80)  # a proxy's page
+        return f" ({reason})" if reason else ""
     if not isinstance(problem, dict):
         return ""
-    text = str(problem.get("detail") or problem.get("title") or "")
+
+    def safe(text: str, limit: int) -> str:
+        return bounded(model.mask_secrets(text, secrets), limit)
+
+    text = safe(str(problem.get("detail") or problem.get("title") or ""), MAX_DETAIL)
     lines = [f"; the tenant says: {text}" if text else ""]
-    for entry in problem.get("errors") or []:
-        if isinstance(entry, dict):
-            where = entry.get("path") or entry.get("pointer") or entry.get("loc") or "(flow)"
-            if isinstance(where, list):
-                where = ".".join(str(part) for part in where)
-            lines.append(f"\n  - {where}: {entry.get('message') or entry.get('detail') or entry}")
-        else:
-            lines.append(f"\n  - {entry}")
+    found = problem.get("errors")
+    entries: list[Any] = found if isinstance(found, list) else []
+    for entry in entries[:MAX_ERRORS]:
+        lines.append(f"\n  - {safe(_error_entry(entry), MAX_ERROR)}")
+    if len(entries) > MAX_ERRORS:
+        lines.append(f"\n  - … and {len(entries) - MAX_ERRORS} more")
     return "".join(lines)
 
 
+def _error_entry(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    where = entry.get("path") or entry.get("pointer") or entry.get("loc") or "(flow)"
+    if isinstance(where, list):
+        where = ".".join(str(part) for part in where)
+    return f"{where}: {entry.get('message') or entry.get('detail') or entry}"
+
+
 def concealed_values(definition: dict[str, Any]) -> tuple[str, ...]:
-    """The concealed values a request body carries, so that no message can repeat them."""
+    """The concealed values a request body carries, so that no message can repeat them (in any
+    encoding: ``model.mask_secrets``)."""
     concealed = (
         item.get("value")
         for _, item in model.iter_value_items(definition)
         if item.get("concealed") and item.get("value") not in (None, "")
     )
-    return tuple(sorted({str(value) for value in concealed}, key=len, reverse=True))
+    texts = {value if isinstance(value, str) else json.dumps(value) for value in concealed}
+    return tuple(sorted(texts, key=len, reverse=True))
 
 
 def list_items(body: Any) -> list[dict[str, Any]] | None:

@@ -15,6 +15,7 @@ from ..errors import Problem, UsageError
 from ..model import EnvironmentPlan
 from ..report import render_json, render_markdown, render_text
 from ..workspace import Workspace
+from ..yamlio import write_text_atomically
 
 
 def workspace(repo: str, ref: str | None = None) -> Workspace:
@@ -59,8 +60,37 @@ def say_drafts(ws: Workspace, plans: Sequence[EnvironmentPlan]) -> None:
             say_warnings(flows[key].warnings)
 
 
-def write_json(path: str, data: object) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+def output_file(path: str, option: str) -> Path:
+    """The file an option names, refused before any work when it cannot be written (a missing
+    folder, a folder), so that a long plan or run is not lost at its end."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(
+            f"{option} {path} is a folder; name a file, e.g. {option} {target / 'plan.json'}."
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"{option} {path}: the folder {folder} does not exist; create it (mkdir -p {folder}) "
+            "or name a file in an existing folder. Nothing was done."
+        )
+    return target
+
+
+def write_output(path: str, option: str, text: str) -> None:
+    """Write ``text`` to the file ``option`` names, atomically; an error says what was not saved."""
+    target = output_file(path, option)
+    try:
+        write_text_atomically(target, text)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {option} {path}: {exc.strerror or exc}; the output above was not saved "
+            "there. Choose a file you can write."
+        ) from None
+
+
+def write_json(path: str, data: object, option: str = "--out") -> None:
+    write_output(path, option, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def confirm(question: str, yes: bool) -> bool:

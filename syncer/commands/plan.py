@@ -18,7 +18,7 @@ from ..planner import plan_environments, plan_reviewed
 from ..report import render_text
 from ..report.annotations import plan_annotations, step_outputs
 from ..report.annotations import render as render_github
-from ._common import emit, render, say_drafts, workspace, write_json
+from ._common import emit, output_file, render, say_drafts, workspace, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +33,8 @@ def plan(
     out: str | None,
     output: str,
 ) -> int:
+    if out:
+        output_file(out, "--out")  # before any request: a plan is not lost to a bad path
     ws = workspace(repo, ref)
     if ref:
         trusted = workspace(repo)
@@ -40,12 +42,12 @@ def plan(
     else:
         plans = plan_environments(ws, ws.select(env_names, Role.TARGET), flow_keys)
     say_drafts(ws, plans)
-    if out:
-        write_json(out, [p.to_json() for p in plans])
     if output == "github":
         annotations = plan_annotations(plans, FlowLocator(ws))
         emit(render_github(annotations, render_text(plans).splitlines(), "run `syncer plan`"))
         write_outputs(step_outputs(plans))
     else:
         emit(render(plans, output))
+    if out:  # after the plan is printed: a failing write loses nothing a person needs
+        write_json(out, [p.to_json() for p in plans])
     return exit_code(plans)

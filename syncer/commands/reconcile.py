@@ -11,15 +11,14 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..apply import actor, outcome_lines
 from ..backport.pulls import open_backport_prs
-from ..errors import EXIT_ERROR, SyncError
+from ..errors import EXIT_ERROR, SyncError, UsageError
 from ..model import Role
 from ..reconcile import reconcile_once
 from ..report import render_markdown
-from ._common import emit, render, say, workspace
+from ._common import emit, output_file, render, say, workspace, write_output
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,20 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         args.allow_dirty,
     )
+    if asked.every is not None and not asked.every >= 1:  # also NaN
+        raise UsageError(
+            f"--every {asked.every:g} is not a schedule: give the seconds between runs, at least 1 "
+            "(e.g. --every 300), or leave it out to reconcile once."
+        )
+    if asked.report:
+        output_file(asked.report, "--report")
     runs = 0
     while True:
         code = _once(asked)
         runs += 1
         if asked.every is None or (asked.max_runs is not None and runs >= asked.max_runs):
             return code
-        time.sleep(max(1.0, asked.every))
+        time.sleep(asked.every)
 
 
 def _once(asked: _Asked) -> int:
@@ -68,7 +74,7 @@ def _once(asked: _Asked) -> int:
         return EXIT_ERROR
     emit(render(done.plans, asked.output))
     if asked.report:
-        Path(asked.report).write_text(render_markdown(done.plans), "utf-8")
+        write_output(asked.report, "--report", render_markdown(done.plans))
     if asked.open_backport_prs:
         open_backport_prs(ws, done.plans, notify=say)
     for line in outcome_lines(done.results):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import EXIT_OK
 from ..github import GitHub, append_step_summary
@@ -35,7 +34,7 @@ from ..testcases.files import review
 from ..testcases.markdown import TESTS_MARKER, review_markdown
 from ..testcases.render import review_text
 from ..workspace import Workspace
-from ._common import emit, say, workspace
+from ._common import emit, output_file, say, workspace, write_output
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(asked: _Asked) -> int:
+    if asked.out:
+        output_file(asked.out, "--out")
     ws = workspace(asked.repo, asked.ref)
     base = Workspace(ws.root, asked.base) if asked.base else None
     trusted = base or (workspace(asked.repo) if asked.ref else None)
@@ -85,7 +86,7 @@ def report(asked: _Asked) -> int:
     github = asked.output == "github"
     text = _render(plans, asked.output, ws, tests)
     if asked.out:  # in GitHub, the file is the Markdown a person reads (the log has the rest)
-        Path(asked.out).write_text(_markdown(plans, tests) if github else text, "utf-8")
+        write_output(asked.out, "--out", _markdown(plans, tests) if github else text)
     posted = []
     if asked.github_pr is not None or asked.github_status:
         with GitHub.from_env() as hub:

@@ -75,6 +75,7 @@ def checklist(facts: FlowFacts) -> FlowChecklist:
     if isinstance(definition, dict):
         result.items.extend(validation(definition, plan.key, facts.env.name))
     result.items.extend(identifier_systems(facts, definition or facts.git))
+    result.items.extend(secret_sources(plan, facts.env))
     if isinstance(definition, dict) and facts.live is not None:
         result.items.extend(concealed_checks(definition, facts.env))
         compared = (facts.source_live or {}).get("definition")
@@ -238,6 +239,23 @@ def concealed_checks(definition: dict[str, Any], env: Environment) -> list[Item]
         )
         message = f"{_kind(ref)} {ref} is concealed and blank in {env.name}"
         items.append(Item("concealed_value", ref, Level.BLOCK, message, fix))
+    return items
+
+
+def secret_sources(plan: FlowPlan, env: Environment) -> list[Item]:
+    """A secret source the environment names but that is not set where syncer runs blocks: apply
+    would leave (or has left) the concealed item blank. Judged from the plan's decisions, which
+    carry the variable's name only (``plan.values``), never a value."""
+    items = []
+    for decision in plan.constants:
+        if not decision.missing_source:
+            continue
+        message = (
+            f"{_kind(decision.key)} {decision.key} would stay blank in {env.name}: its secret "
+            f"source ${decision.missing_source} is not set where syncer runs"
+        )
+        fix = fix_text("secret_source", variable=decision.missing_source, env=env.name)
+        items.append(Item("secret_source", decision.key, Level.BLOCK, message, fix))
     return items
 
 

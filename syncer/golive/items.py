@@ -118,6 +118,8 @@ _FIX = {
     "secret source under `secrets:` in environments/{env}.yaml and run `syncer apply`.",
     "concealed_source": "${variable} was empty or unset when syncer last applied: set it and run "
     "`syncer apply --env {env}`, or set the value in the tenant.",
+    "secret_source": "Set ${variable} where syncer runs (in CI: pass the secret to the job's "
+    "environment) and run `syncer apply --env {env}`; a secret is never written in a file.",
     "value": "If {env} needs its own value, set it under `{section}:` in environments/{env}.yaml "
     "and run `syncer apply`, or change it in the tenant. If the value is right, nothing to do "
     "(naming it in the environment file silences the same-as-source warning).",

@@ -6,6 +6,8 @@ Two rules live here, each written once:
   for a constant or setting is the desired value there; otherwise Git's value is;
 - **the constants decision table** (``constant_decisions``): per value item, what apply does with it
   (``keep_destination``, ``set_from_git``, ``set_from_environment``, ``set_from_secret``, ``blank``).
+  A concealed item whose secret source variable is named but unset is ``blank`` with
+  ``missing_source`` set: the plan names the variable and preflight blocks on it.
 
 Both the document path (a fetched live definition) and the fast path (a flow file's ``Digest`` and the
 tenant's list summary) ask these functions, so they cannot disagree.
@@ -158,8 +160,17 @@ def _concealed_decision(
         return ConstantDecision(
             ref, True, Decision.SET_FROM_SECRET, changed=True, note=f"from ${variable}"
         )
-    note = f"${variable} is not set" if variable else "no secret source in the environment file"
-    return ConstantDecision(ref, True, Decision.BLANK, note=note)
+    if variable:
+        # The environment file names a source, so a blank is a mistake of where syncer runs (a CI
+        # secret not passed in), never a choice: say which variable, and preflight blocks on it.
+        note = (
+            f"its secret source ${variable} is not set where syncer runs; set it and apply again "
+            f"(until then {env.name} keeps a blank value)"
+        )
+        return ConstantDecision(ref, True, Decision.BLANK, note=note, missing_source=variable)
+    return ConstantDecision(
+        ref, True, Decision.BLANK, note="no secret source in the environment file"
+    )
 
 
 def _plain_decision(

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..errors import UsageError
+from ..model import mask_secrets
 
 FORMATS = ("text", "json")
 FIELDS = ("run_id", "environment", "flow", "status", "revision")
@@ -53,13 +54,11 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``[redacted]``."""
+    """``text`` with every registered secret replaced by ``[redacted]``, in any encoding it can take
+    in a message (``model.mask_secrets``: raw, JSON-escaped, URL-encoded, base64)."""
     with _secrets_lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+        secrets = list(_secrets)
+    return mask_secrets(text, secrets, REDACTED) if secrets else text
 
 
 def event(

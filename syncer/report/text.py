@@ -126,8 +126,9 @@ def _text_flow(flow: FlowPlan, environment: str, s: Style, overwriting: bool) ->
             if d.value is not None
             else ""
         )
+        note = f" — {flatten(d.note, 160)}" if d.missing_source else ""
         lines.append(
-            f"    constant {flatten(d.key)}: {d.decision.value}{' ' + value if value else ''}"
+            f"    constant {flatten(d.key)}: {d.decision.value}{' ' + value if value else ''}{note}"
         )
     return [*lines, f"    {consequence(flow, environment, s, overwriting)}"]
 

@@ -17,10 +17,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..model import ID_RULE, is_safe_id
 from ..validate import schema_problems
 from . import concealed
 from .auth import Keyring
@@ -64,6 +65,7 @@ def create_app(
         ApiProblem: _on_problem,
         Refusal: _on_refusal,
         HTTPException: _on_http_exception,
+        ClientDisconnect: _on_disconnect,
         sqlite3.OperationalError: _on_busy,
         Exception: _on_bug,
     }
@@ -111,7 +113,7 @@ class _Api:
 
     async def put_flow(self, request: Request) -> Response:
         principal = authorize(request, self.keyring, "write")
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         edit_source = (request.headers.get("x-edit-source") or "api").strip().lower()
         if edit_source not in EDIT_SOURCES:
             raise ApiProblem(400, f"header X-Edit-Source must be one of {', '.join(EDIT_SOURCES)}.")
@@ -146,15 +148,15 @@ class _Api:
 
     async def delete_flow(self, request: Request) -> Response:
         principal = authorize(request, self.keyring, "admin")
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         tags = entity_tags(request.headers.get("if-match"), weak=False)
-        await run_in_threadpool(self.store.delete_flow, definition_id, tags)
+        await run_in_threadpool(self.store.delete_flow, definition_id, tags, principal.name)
         log.info("flow %s deleted by %s", definition_id, principal.name)
         return Response(status_code=204)
 
     async def publish(self, request: Request) -> Response:
         principal = authorize(request, self.keyring, "publish")
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         body = await read_json(request, required=False, limit=self.max_body)
         notes = _publish_notes(body)
         version = await run_in_threadpool(self.store.publish, definition_id, principal.name, notes)
@@ -183,14 +185,14 @@ class _Api:
         return await self._numbered(request, self.store.history_entry, "revision")
 
     async def _flow(self, request: Request) -> FlowRecord:
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         record = await run_in_threadpool(self.store.get_flow, definition_id)
         if record is None:
             raise ApiProblem(404, f"flow {definition_id} does not exist in this tenant.")
         return record
 
     async def _listing(self, request: Request, read: Callable[[str], Any]) -> Response:
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         items = await run_in_threadpool(read, definition_id)
         if items is None:
             raise ApiProblem(404, f"flow {definition_id} does not exist in this tenant.")
@@ -199,7 +201,7 @@ class _Api:
     async def _numbered(
         self, request: Request, read: Callable[[str, int], Any], what: str
     ) -> Response:
-        definition_id = request.path_params["definition_id"]
+        definition_id = _definition_id(request)
         text = request.path_params["number"]
         number = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
         entry = None
@@ -208,6 +210,17 @@ class _Api:
         if entry is None:
             raise ApiProblem(404, f"flow {definition_id} has no {what} {text}.")
         return JSONResponse(entry)
+
+
+def _definition_id(request: Request) -> str:
+    """The definition id in the URL; 400 when it breaks the id rule every side shares (``.`` and
+    ``..`` above all: a client's URL library collapses them into another path)."""
+    definition_id = str(request.path_params["definition_id"])
+    if not is_safe_id(definition_id):
+        raise ApiProblem(
+            400, f"the URL does not name a care-flow definition id: ids use {ID_RULE} characters."
+        )
+    return definition_id
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -359,6 +372,15 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
         headers=dict(exc.headers or {}),
     )
     return problem_response(problem)
+
+
+async def _on_disconnect(request: Request, exc: Exception) -> Response:
+    # The client went away before its body arrived (a crash, a timeout, a dropped connection):
+    # nothing was read, so nothing was written. Not a failure of the tenant, and nobody reads this.
+    log.info(
+        "client disconnected before sending its whole body: %s %s", request.method, request.url.path
+    )
+    return problem_response(ApiProblem(400, "the client disconnected before the body arrived."))
 
 
 async def _on_busy(request: Request, exc: Exception) -> Response:

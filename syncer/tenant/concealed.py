@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model import mask_secrets
+
 _DEFINITION_POINTER = "/definition"
 
 
@@ -32,10 +34,9 @@ class Incoming:
     sent_values: tuple[str, ...] = ()  # textual forms of the values sent, for redaction
 
     def redact(self, text: str) -> str:
-        """``text`` with every concealed value of the request masked (defence in depth)."""
-        for value in sorted(self.sent_values, key=len, reverse=True):
-            text = text.replace(value, "***")
-        return text
+        """``text`` with every concealed value of the request masked, in every encoding it could
+        take (``model.mask_secrets``; defence in depth)."""
+        return mask_secrets(text, self.sent_values)
 
 
 def pointer(*parts: str | int) -> str:
@@ -101,8 +102,9 @@ def _values_marked_concealed(definition: Any) -> set[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            if node.get("concealed") and node.get("value") not in (None, ""):
-                found.update({str(node["value"]), json.dumps(node["value"])})
+            value = node.get("value") if node.get("concealed") else None
+            if value not in (None, ""):
+                found.update({value if isinstance(value, str) else json.dumps(value), str(value)})
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from .app import create_app
 from .auth import Keyring
 from .http import MAX_BODY_BYTES
+from .protocol import HEADER_SECONDS, HeaderDeadline
 from .storage import Store
 
 HOST = "127.0.0.1"
@@ -49,8 +50,9 @@ def bind_socket(port: int) -> socket.socket:
     return sock
 
 
-def server_for(app: Any, *, quiet: bool) -> uvicorn.Server:
-    """A uvicorn server for ``app``; ``quiet`` leaves the host's logging configuration alone."""
+def server_for(app: Any, *, quiet: bool, header_seconds: float = HEADER_SECONDS) -> uvicorn.Server:
+    """A uvicorn server for ``app``; ``quiet`` leaves the host's logging configuration alone, and a
+    request whose headers take longer than ``header_seconds`` is closed (``protocol``)."""
     config = uvicorn.Config(
         app,
         host=HOST,
@@ -58,6 +60,7 @@ def server_for(app: Any, *, quiet: bool) -> uvicorn.Server:
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=5,
         server_header=False,
+        http=HeaderDeadline.within(header_seconds),  # unfinished headers are closed, not kept
     )
     return uvicorn.Server(config)
 
@@ -105,6 +108,7 @@ def start_tenant(
     port: int = 0,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
+    header_seconds: float = HEADER_SECONDS,
 ) -> RunningTenant:
     """Open (or create) the tenant in ``db_path`` and serve it on 127.0.0.1 in a background thread.
 
@@ -115,7 +119,8 @@ def start_tenant(
     store = Store(Path(db_path), name=name, kind=kind, region=region)
     sock = bind_socket(port)
     bound_port = int(sock.getsockname()[1])
-    server = server_for(create_app(store, keyring, max_body_bytes=max_body_bytes), quiet=True)
+    app = create_app(store, keyring, max_body_bytes=max_body_bytes)
+    server = server_for(app, quiet=True, header_seconds=header_seconds)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"tenant-{name}", daemon=True
     )

@@ -7,6 +7,7 @@ Everything a request can get wrong is raised as an ``ApiProblem`` and rendered a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -22,6 +23,7 @@ MAX_DEPTH = 100  # a real flow document nests about 12 deep; this only stops sta
 _DRAIN_BYTES = (
     64 * 1024 * 1024
 )  # read and drop this much of an oversized body, so clients see the 413
+BODY_SECONDS = 60.0  # the whole body of a request must arrive within this (10 MiB at ~175 KB/s)
 
 _TITLES = {
     400: "Bad Request",
@@ -29,6 +31,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
     412: "Precondition Failed",
     413: "Content Too Large",
@@ -42,6 +45,7 @@ _SLUGS = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    408: "request-timeout",
     409: "conflict",
     412: "precondition-failed",
     413: "content-too-large",
@@ -112,7 +116,12 @@ async def read_json(request: Request, *, required: bool, limit: int = MAX_BODY_B
         return None
     try:
         text = raw.decode("utf-8")
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except UnicodeDecodeError:
         raise ApiProblem(400, "the body is not UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as exc:
@@ -133,21 +142,49 @@ async def read_json(request: Request, *, required: bool, limit: int = MAX_BODY_B
 
 
 async def _read_bounded(request: Request, limit: int) -> bytes:
+    """At most ``limit`` bytes of body, within ``BODY_SECONDS``; a client that goes away meanwhile
+    raises Starlette's ``ClientDisconnect`` (the app logs it as what it is, not as a failure)."""
     too_large = ApiProblem(413, f"the body is larger than the {limit} byte limit.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > _DRAIN_BYTES:
         raise too_large
     body = bytearray()
     seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > _DRAIN_BYTES:
-            break
-        if seen <= limit:
-            body += chunk
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                seen += len(chunk)
+                if seen > _DRAIN_BYTES:
+                    break
+                if seen <= limit:
+                    body += chunk
+    except TimeoutError:
+        # A body that trickles in (or stops) would hold a worker and a connection for ever.
+        raise ApiProblem(
+            408, f"the body did not arrive within {BODY_SECONDS:g} seconds; send it again."
+        ) from None
     if seen > limit:
         raise too_large
     return bytes(body)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys; which one a reader meant is unknowable (and two
+    # parsers may disagree), so the body is refused. The message names the key, never a value.
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in seen:
+            shown = key if len(key) <= 80 else key[:80] + "…"
+            raise _DuplicateKey(f"the key {json.dumps(shown)} appears twice in one object")
+        seen.add(key)
+    return found  # unreachable: dict() dropped a pair only because a key repeats
 
 
 def _reject_constant(name: str) -> Any:

@@ -70,11 +70,23 @@ def stale_detail(definition_id: str, revision: int | None, sent: tuple[str, ...]
     )
 
 
+def refuse_blind(definition_id: str, revision: int | None, tags: tuple[str, ...] | None) -> None:
+    """``If-Match: *`` matches any revision (RFC 9110), which makes an update or a delete blind: the
+    API needs the revision that was read, so ``*`` is refused like a missing If-Match (412)."""
+    if tags is not None and "*" in tags:
+        current = f'; it is at revision {revision}, send If-Match: "{revision}"' if revision else ""
+        raise StaleRevision(
+            f"If-Match: * would change flow {definition_id} without saying which revision was "
+            f"read{current} after reading it. Nothing was changed."
+        )
+
+
 def check_preconditions(revision: int | None, write: Write) -> None:
     """``revision`` is the flow's current one (None: no such flow). RFC 9110 order: If-Match, then
-    If-None-Match; beyond the RFC, a create needs ``If-None-Match: *`` and an update needs If-Match, so
-    a write can never land blind."""
+    If-None-Match; beyond the RFC, a create needs ``If-None-Match: *`` and an update needs If-Match
+    with a revision (never ``*``), so a write can never land blind."""
     flow = write.definition_id
+    refuse_blind(flow, revision, write.if_match)
     if write.if_match is not None and (revision is None or not matches(write.if_match, revision)):
         raise StaleRevision(stale_detail(flow, revision, write.if_match))
     if (

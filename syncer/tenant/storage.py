@@ -10,8 +10,10 @@ serialised by SQLite and a revision check inside the transaction decides which o
 from __future__ import annotations
 
 import json
+import os
 import secrets as tokens
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from .preconditions import (
     Write,
     check_preconditions,
     matches,
+    refuse_blind,
     stale_detail,
 )
 from .tables import (
@@ -40,6 +43,7 @@ from .tables import (
     history_row,
     insert,
     merged_secrets,
+    next_revision,
     replace_secrets,
     version_row,
 )
@@ -51,6 +55,17 @@ EDIT_SOURCES = ("studio", "syncer", "api")
 def utc_now() -> str:
     """ISO-8601 UTC with a ``Z``, to the millisecond."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _make_private(path: Path) -> None:
+    """The database, its WAL and its shared-memory file readable and writable by their owner only
+    (0600): they hold concealed values in plain text (``flow_secrets``) and every flow's history.
+    File permissions are all that protects them at rest (docs/tenant.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # created private, never briefly open
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and stat.S_IMODE(file.stat().st_mode) != 0o600:
+            file.chmod(0o600)
 
 
 @dataclass(frozen=True)
@@ -74,8 +89,10 @@ class Store:
         self.path = Path(path)
         self.busy_timeout = 30.0
         try:
+            _make_private(self.path)
             self._initialise(name, kind, region)
-        except sqlite3.Error as exc:
+            _make_private(self.path)  # the WAL and shared-memory files SQLite just made
+        except (sqlite3.Error, OSError) as exc:
             raise ConfigError(f"cannot open the tenant database {self.path}: {exc}.") from None
         info = self.tenant()
         self.name, self.kind, self.region = info["name"], info["kind"], info["region"]
@@ -107,7 +124,6 @@ class Store:
             conn.execute("COMMIT")
 
     def _initialise(self, name: str, kind: str, region: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as conn:
             conn.execute("PRAGMA journal_mode = WAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -219,7 +235,7 @@ class Store:
             annotations = write.annotations
             if annotations is None:
                 annotations = current.summary["annotations"] if current else {}
-            revision = current.revision + 1 if current else 1
+            revision = current.revision + 1 if current else next_revision(conn, write.definition_id)
             self._save(conn, write, definition, revision, annotations)
             replace_secrets(conn, write.definition_id, secrets)
             record = self._read_flow(conn, write.definition_id)
@@ -252,16 +268,26 @@ class Store:
         entry |= {"edit_source": write.edit_source, "content_hash": digest, "definition": text}
         insert(conn, "history", write.definition_id, entry)
 
-    def delete_flow(self, definition_id: str, if_match: tuple[str, ...] | None) -> None:
-        """Remove a flow with its secrets, history and versions (simulates a deletion in Sandbox)."""
+    def delete_flow(
+        self, definition_id: str, if_match: tuple[str, ...] | None, actor: str = "admin"
+    ) -> None:
+        """Remove a flow's working version and its secrets (simulates a deletion in Sandbox).
+
+        Its history and published versions stay: they are the record of what was written and what
+        patients got, and are append-only and immutable. The deletion is recorded in ``deletions``;
+        re-creating the id continues its revision numbers, so that its history stays one line.
+        """
         with self._transaction() as conn:
             current = self._read_flow(conn, definition_id)
             if current is None:
                 raise FlowMissing(f"flow {definition_id} does not exist.")
+            refuse_blind(definition_id, current.revision, if_match)
             if not if_match or not matches(if_match, current.revision):
                 raise StaleRevision(stale_detail(definition_id, current.revision, if_match))
-            for table in ("flow_secrets", "history", "versions", "flows"):
+            for table in ("flow_secrets", "flows"):
                 conn.execute(f"DELETE FROM {table} WHERE definition_id = ?", (definition_id,))
+            row = {"revision": current.revision, "at": utc_now(), "user": actor}
+            insert(conn, "deletions", definition_id, row)
 
     # -- publishing and history ------------------------------------------------------------------
 

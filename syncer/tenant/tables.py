@@ -8,8 +8,10 @@ Tables (``PRAGMA user_version`` = ``SCHEMA_VERSION``):
 - ``flow_secrets``  the values of concealed constants and settings, by flow and item id. ``secret`` is the
                     only column that ever holds a concealed value (plain text: this is a local reference
                     server, not a vault);
-- ``history``       every revision of every flow, as written (append-only);
-- ``versions``      published versions (immutable: triggers refuse any UPDATE).
+- ``history``       every revision of every flow, as written (append-only: triggers refuse UPDATE and
+                    DELETE, also when the flow is deleted);
+- ``versions``      published versions (immutable: triggers refuse UPDATE and DELETE);
+- ``deletions``     who deleted a flow at which revision (its history and versions stay).
 
 The functions here take a connection ``Store`` opened (and its transaction); they never open one.
 """
@@ -45,10 +47,17 @@ CREATE TABLE IF NOT EXISTS versions (
     definition_id TEXT NOT NULL, version INTEGER NOT NULL, release_id TEXT NOT NULL UNIQUE,
     published_at TEXT NOT NULL, published_by TEXT NOT NULL, notes TEXT, revision INTEGER NOT NULL,
     content_hash TEXT NOT NULL, definition TEXT NOT NULL, PRIMARY KEY (definition_id, version));
+CREATE TABLE IF NOT EXISTS deletions (
+    definition_id TEXT NOT NULL, revision INTEGER NOT NULL, at TEXT NOT NULL, user TEXT NOT NULL,
+    PRIMARY KEY (definition_id, revision));
 CREATE TRIGGER IF NOT EXISTS versions_immutable BEFORE UPDATE ON versions
     BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS history_append_only BEFORE UPDATE ON history
     BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS history_kept BEFORE DELETE ON history
+    BEGIN SELECT RAISE(ABORT, 'history is kept, also of a deleted flow'); END;
+CREATE TRIGGER IF NOT EXISTS versions_kept BEFORE DELETE ON versions
+    BEGIN SELECT RAISE(ABORT, 'published versions are kept, also of a deleted flow'); END;
 """
 
 LATEST = """
@@ -71,6 +80,14 @@ def insert(conn: sqlite3.Connection, table: str, definition_id: str, row: dict[s
         sql += " ON CONFLICT (definition_id) DO UPDATE SET "
         sql += ", ".join(f"{c} = excluded.{c}" for c in row)
     conn.execute(sql, [definition_id, *row.values()])
+
+
+def next_revision(conn: sqlite3.Connection, definition_id: str) -> int:
+    """The revision a create gets: 1, or the one after a deleted flow's last (its history stays)."""
+    row = conn.execute(
+        "SELECT COALESCE(MAX(revision), 0) FROM history WHERE definition_id = ?", (definition_id,)
+    ).fetchone()
+    return int(row[0]) + 1
 
 
 def version_row(row: dict[str, Any], *, with_definition: bool) -> dict[str, Any]:

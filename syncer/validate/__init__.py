@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from .document import check_definition, check_environment, check_flow, check_rendered
 from .environment import duration_seconds, parse_environment
-from .repository import RepositoryCheck, check_repository, is_flow_key, validate_repository
+from .repository import (
+    RepositoryCheck,
+    check_repository,
+    cross_check_environment,
+    is_flow_key,
+    outside_problem,
+    validate_repository,
+)
 from .schema import SchemaKind, schema_problems
 
 __all__ = [
@@ -29,8 +36,10 @@ __all__ = [
     "check_flow",
     "check_rendered",
     "check_repository",
+    "cross_check_environment",
     "duration_seconds",
     "is_flow_key",
+    "outside_problem",
     "parse_environment",
     "schema_problems",
     "validate_repository",

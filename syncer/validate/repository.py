@@ -14,7 +14,7 @@ cache and checks the rest in worker processes. A flow with test cases is read ag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,8 @@ def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
         if not path.exists():
             targets.problems.append(Problem(str(given), "no such file or folder."))
         elif not _inside(root, path):
-            targets.problems.append(_outside(str(given), root))
+            link = path.absolute().is_relative_to(root)
+            targets.problems.append(outside_problem(str(given), root, link))
         elif path.is_dir():
             folder = path.resolve()
             for file in _layout_files(root):
@@ -262,11 +263,15 @@ def _targets(root: Path, paths: Sequence[Path]) -> _Targets:
     return targets
 
 
-def _outside(shown: str, root: Path) -> Problem:
+def outside_problem(shown: str, root: Path, link: bool = True) -> Problem:
+    """A file, or a symbolic ``link`` in the repository, that leads out of it: validate, plan and
+    apply refuse it alike."""
+    how = " (a symbolic link leads there)" if link else ""
+    fix = "Replace the link with the file itself" if link else "Move the file into the repository"
     return Problem(
         shown,
-        f"`{shown}` is outside the repository {root}; syncer validate reads only files in it.",
-        hint="Move the file into the repository, or point --repo at the one that holds it.",
+        f"`{shown}` is outside the repository {root}{how}; syncer reads only files in it.",
+        hint=f"{fix}, or point --repo at the repository that holds it.",
     )
 
 
@@ -274,7 +279,7 @@ def _add_file(root: Path, path: Path, targets: _Targets, explicit: bool) -> None
     """Classify one file by where the work tree has it; a link that leads out of the repository is refused."""
     parts = path.relative_to(root).parts
     if not _inside(root, path):
-        targets.problems.append(_outside(_display(root, path), root))
+        targets.problems.append(outside_problem(_display(root, path), root))
     elif len(parts) == 3 and parts[0] == "flows" and parts[2] == "flow.yaml":
         targets.flows[path] = parts[1]
     elif len(parts) == 2 and parts[0] == "environments" and path.suffix in (".yaml", ".yml"):
@@ -336,35 +341,78 @@ def _get(data: Any, path: JsonPath) -> Any:
     return data
 
 
-def _value_refs(flows: list[FlowCheck]) -> dict[str, tuple[bool, str]]:
-    """Every constant and extension-setting ref of the flows -> (concealed, the file that has it)."""
+FlowValues = Mapping[
+    str, tuple[str, Sequence[tuple[str, bool]]]
+]  # key -> (file, [(ref, concealed)])
+
+
+def _flow_values(flows: Iterable[FlowCheck]) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
+    """Every flow's constant and extension-setting refs, for ``cross_check_environment``."""
+    found: dict[str, tuple[str, list[tuple[str, bool]]]] = {}
+    for check in flows:
+        found.setdefault(str(check.key), (check.display, list(check.values)))
+    return found
+
+
+def _value_refs(flows: FlowValues, listed: Any) -> dict[str, tuple[bool, str]]:
+    """Every ref of the flows an environment receives -> (concealed, the file that has it)."""
     refs: dict[str, tuple[bool, str]] = {}
-    for found in flows:
-        for ref, concealed in found.values:
+    for key, (path, items) in flows.items():
+        if listed != "all" and key not in listed:
+            continue
+        for ref, concealed in items:
             if concealed or ref not in refs:
-                refs[ref] = (concealed, found.display)
+                refs[ref] = (concealed, path)
     return refs
 
 
 def _cross_check(
     root: Path, doc: Document, flows: dict[str, FlowCheck], result: RepositoryCheck
 ) -> None:
-    """An environment against the flows it receives: they exist, secrets only for concealed items."""
+    """An environment against the flows it receives."""
+    # A flow file that does not parse is still there (its own problem is reported): not "missing".
+    values = _flow_values(flows.values())
+    present = set(values) | {f.parent.name for f in _layout_files(root) if f.name == "flow.yaml"}
+    problems, warnings = cross_check_environment(doc, values, present)
+    result.problems.extend(problems)
+    result.warnings.extend(warnings)
+
+
+def cross_check_environment(
+    doc: Document, flows: FlowValues, present: Collection[str] | None = None
+) -> tuple[list[Problem], list[Problem]]:
+    """An environment against the repository's flows: ``(problems, warnings)``.
+
+    The flows it lists exist (``present``: every flow folder, parsed or not), its values are only for
+    visible items and its secrets only for concealed ones. ``validate`` and the workspace that
+    ``plan``, ``apply`` and ``reconcile`` read both ask this, so a problem stops them all alike.
+    """
+    found = RepositoryCheck()
     data: dict[str, Any] = doc.data
-    keys = {str(f.key): f for f in flows.values()}
     listed = data.get("flows", "all")
     listed = listed if isinstance(listed, list) else "all"
+    found.problems.extend(unlisted_flows(doc, flows.keys() if present is None else present))
+    refs = _value_refs(flows, listed)
+    for path, ref in _environment_values(data):
+        _check_value_entry(doc, path, ref, refs, found)
+    for ref in _mapping(data.get("secrets")):
+        _check_secret_entry(doc, str(ref), refs, found)
+    return found.problems, found.warnings
+
+
+def unlisted_flows(doc: Document, keys: Collection[str]) -> list[Problem]:
+    """An environment's ``flows:`` entries that name no flow of the repository (``keys``)."""
+    listed = doc.data.get("flows") if isinstance(doc.data, dict) else None
+    problems = []
     for index, key in enumerate(listed if isinstance(listed, list) else []):
         if isinstance(key, str) and key not in keys:
-            hint = suggest(key, {k: k for k in keys}) or "Add the flow or unlist it."
-            result.problems.append(
-                doc.problem(("flows", index), f"flow `{key}` is not in flows/.", hint)
+            hint = suggest(key, {k: k for k in keys}) or (
+                f"Add flows/{key}/flow.yaml (`syncer export --flow {key}`) or remove it from "
+                "`flows:`."
             )
-    refs = _value_refs([f for k, f in keys.items() if listed == "all" or k in listed])
-    for path, ref in _environment_values(data):
-        _check_value_entry(doc, path, ref, refs, result)
-    for ref in _mapping(data.get("secrets")):
-        _check_secret_entry(doc, str(ref), refs, result)
+            message = f"flow `{key}` is not in flows/, but `flows:` lists it."
+            problems.append(doc.problem(("flows", index), message, hint))
+    return problems
 
 
 def _mapping(value: Any) -> dict[Any, Any]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from ..model import ID_PATTERN, ID_RULE
 from ..yamlio import JsonPath
 from . import compiled
 from .compiled import SCHEMA_FILES, SchemaKind
@@ -49,7 +50,7 @@ _PATTERN_HINTS = {
     _SLUG: "Use lower-case letters, digits and `-` (at most 63), e.g. `depression-screening`.",
     "^[A-Z][A-Z0-9_]*$": "Use UPPER_SNAKE, e.g. `EHR_BASE_URL`.",
     "^[A-Z_][A-Z0-9_]*$": "Name an environment variable in UPPER_SNAKE, e.g. `PROD_EU_EHR_API_KEY`.",
-    "^[A-Za-z0-9_.:-]+$": "Ids use letters, digits, `_`, `-`, `.` and `:` only.",
+    ID_PATTERN: f"Ids use {ID_RULE} characters.",
     "^(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$": "Write a duration such as 11h, 30m, 90s or 1h30m.",
     "^https?://[^\\s]+$": "Write the tenant API base URL, e.g. `https://tenant.example.org`.",
 }

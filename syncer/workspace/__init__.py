@@ -27,10 +27,18 @@ from ..canonical import Digest, digest, ignore_key, shape_hash
 from ..collector import collector_paused
 from ..errors import ConfigError, Problem, ValidationError
 from ..model import ENVIRONMENTS_DIR, FLOWS_DIR, Environment, Role
-from ..validate import check_environment, check_flow, parse_environment
-from ..yamlio import decode, load_text, write_text_atomically
+from ..validate import (
+    check_environment,
+    check_flow,
+    cross_check_environment,
+    outside_problem,
+    parse_environment,
+)
+from ..yamlio import Document, decode, load_text, write_text_atomically
 from . import cache as parse_cache
 from .cache import cache_dir
+
+_UNREADABLE = "Fix the file's permissions, or remove it (or the link) from the repository."
 
 __all__ = ["ENVIRONMENTS_DIR", "FLOWS_DIR", "FlowFile", "Workspace", "cache_dir"]
 
@@ -111,6 +119,7 @@ class Workspace:
         if ref is not None and self.repo is None:
             raise ConfigError(f"--ref needs a Git repository, and {self.root} is not one.")
         self._commit = vcs.resolve(self.repo, ref) if ref and self.repo else None
+        self._environment_documents: dict[str, Document] = {}  # name -> its checked file
 
     # -- files -----------------------------------------------------------------------------------
 
@@ -130,11 +139,16 @@ class Workspace:
         base = self.root / folder
         if not base.is_dir():
             return []
+        if not base.resolve().is_relative_to(self.root):
+            raise ValidationError([outside_problem(folder, self.root)])
         listed: list[tuple[str, os.stat_result, tuple[str, Digest | None] | None]] = []
+        problems: list[Problem] = []
         for rel in _flow_paths(base, folder) if flows_only else _walk(base, folder):
-            info = (self.root / rel).stat()
-            if stat_module.S_ISREG(info.st_mode):
+            info = self._stat_inside(rel, problems)
+            if info is not None and stat_module.S_ISREG(info.st_mode):
                 listed.append((rel, info, None if index is None else index.lookup(rel, info)))
+        if problems:
+            raise ValidationError(problems)
         # The others are hashed now, on several threads (reading and SHA-1 release the GIL), and read
         # again only if their digest is not cached, so that memory stays bounded.
         unknown = [rel for rel, _info, known in listed if known is None]
@@ -145,6 +159,23 @@ class Workspace:
             blob, digest = known if known is not None else (hashed[rel], None)
             found.append(_File(rel, blob, _reader(self.root / rel, blob), digest, info))
         return found
+
+    def _stat_inside(self, rel: str, problems: list[Problem]) -> os.stat_result | None:
+        """The file's stat; a link that leads out of the repository (as ``validate`` refuses it),
+        to nothing, or a file that cannot be read is a problem instead."""
+        path = self.root / rel
+        try:
+            info = path.lstat()
+            if not stat_module.S_ISLNK(info.st_mode):
+                return info  # one system call for the usual case: no link
+            if not path.resolve().is_relative_to(self.root):
+                problems.append(outside_problem(rel, self.root))
+                return None
+            return path.stat()
+        except OSError as exc:
+            why = "it is a link to nothing" if path.is_symlink() else exc.strerror or str(exc)
+            problems.append(Problem(rel, f"cannot read the file: {why}.", hint=_UNREADABLE))
+            return None
 
     def _hash(self, rel: str) -> str:
         return vcs.blob_id((self.root / rel).read_bytes())
@@ -184,6 +215,7 @@ class Workspace:
             problems.extend(found_problems)
             if not found_problems:
                 found[name] = parse_environment(doc.data, rel)
+                self._environment_documents[name] = doc
         if problems:
             raise ValidationError(problems)
         return found
@@ -303,12 +335,28 @@ class Workspace:
         """The flows ``env`` receives, optionally narrowed to ``keys`` (unknown keys are errors)."""
         wanted = list(keys)
         flows = self.flows
+        self._check_against_flows(env, flows)
         for key in wanted:
             if key not in flows:
                 raise ConfigError(
                     f"no flow `{key}` in {FLOWS_DIR}/ (known: {', '.join(sorted(flows))})."
                 )
         return {k: f for k, f in flows.items() if env.selects(k) and (not wanted or k in wanted)}
+
+    def _check_against_flows(self, env: Environment, flows: dict[str, FlowFile]) -> None:
+        """``validate``'s checks of an environment against the flows (listed flows exist, no secret
+        as a value): a plan that skipped them would write what validate refuses."""
+        self.environments  # noqa: B018 (reads the documents the problems are located in)
+        document = self._environment_documents.get(env.name)
+        if document is None:
+            return
+        values = {
+            key: (flow.path, [(ref, concealed) for ref, concealed, _value in flow.digest.values])
+            for key, flow in flows.items()
+        }
+        problems, _warnings = cross_check_environment(document, values)
+        if problems:
+            raise ValidationError(problems)
 
     def flow_at(self, commit: str, key: str) -> dict[str, Any] | None:
         """The flow ``key`` as it was at ``commit``, if that commit is known here and valid."""

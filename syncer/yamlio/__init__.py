@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -130,15 +131,7 @@ def read_text(path: Path, display: str | None = None) -> str:
     except OSError as exc:
         raise ValidationError([Problem(shown, f"cannot read the file: {exc.strerror}.")]) from None
     if size > MAX_FILE_BYTES:
-        raise ValidationError(
-            [
-                Problem(
-                    shown,
-                    f"the file is {size} bytes, over the {MAX_FILE_BYTES} byte limit.",
-                    hint="Split the flow or remove embedded data; care-flow files are text.",
-                )
-            ]
-        )
+        raise _too_large(shown, size)
     return decode(path.read_bytes(), shown)
 
 
@@ -184,6 +177,16 @@ def load_file(path: Path, display: str | None = None) -> Document:
     return load_text(read_text(path, shown), shown)
 
 
+_TOO_LARGE_HINT = "Split the flow or remove embedded data; care-flow files are text."
+
+
+def _too_large(display: str, size: int | None = None) -> ValidationError:
+    what = f"the file is {size} bytes" if size is not None else "the file is"
+    return ValidationError(
+        [Problem(display, f"{what} over the {MAX_FILE_BYTES} byte limit.", hint=_TOO_LARGE_HINT)]
+    )
+
+
 def load_text(text: str, display: str) -> Document:
     """Parse YAML text into plain data, refusing duplicate keys, anchors, aliases and nesting deeper
     than ``MAX_DEPTH``.
@@ -191,10 +194,8 @@ def load_text(text: str, display: str) -> Document:
     The C loader (``fast``) reads what it can promise to read exactly as the YAML 1.2 loader would;
     everything else, and every error, goes through the full loader, which names the line and column.
     """
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
-        )
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
     try:
         data = fast.load(text)
     except fast.TooDeep as exc:
@@ -206,10 +207,8 @@ def load_text(text: str, display: str) -> Document:
 
 def load_text_fully(text: str, display: str) -> Document:
     """``load_text`` with the full (line/column) loader only: the reference the fast loader is held to."""
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
-        )
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
     deep = _depth_problem(text, display)
     if deep is not None:
         raise ValidationError([deep])
@@ -296,9 +295,7 @@ def document_from_data(data: Any, text: str, display: str) -> Document:
     it never writes anchors or aliases, so this is the same document, a parse of the file cheaper.
     """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(display, f"the text is over the {MAX_FILE_BYTES} byte limit.")]
-        )
+        raise _too_large(display, len(text.encode("utf-8")))
     document = Document(data=data, path=display, text=text)
     problems = [
         document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
@@ -380,29 +377,40 @@ def _problem_from_error(exc: YAMLError, display: str, text: str) -> Problem:
     if isinstance(exc, MarkedYAMLError):
         return _problem_from_marked(exc, display)
     if isinstance(exc, ReaderError):
-        before = text[: exc.position]
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
-        return Problem(
-            display,
-            f"invalid YAML: {exc.reason} (character #x{_code(exc.character):04x}).",
-            line,
-            column,
-            "Remove the character, or write it as an escape in a double-quoted string.",
-        )
+        return _problem_from_reader(exc, text, display)
     return Problem(display, f"invalid YAML: {exc}", hint="Fix the YAML syntax.")
 
 
-def _code(character: str | int) -> int:
-    return character if isinstance(character, int) else ord(character[:1] or "\0")
+def _problem_from_reader(exc: ReaderError, text: str, display: str) -> Problem:
+    """A character YAML refuses (NUL, other control characters), at its line and column."""
+    position = exc.position if isinstance(exc.position, int) else -1
+    code = ord(text[position]) if 0 <= position < len(text) else None
+    name = f"U+{code:04X}" + (" (NUL)" if code == 0 else "") if code is not None else "a character"
+    why = " (a NUL byte usually means a binary or UTF-16 file)" if code == 0 else ""
+    hint = f"Remove it{why}; save the file as plain UTF-8 text."
+    message = f"the control character {name} is not allowed in YAML."
+    if position < 0:
+        return Problem(display, message, hint=hint)
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    return Problem(display, message, line, column, hint)
+
+
+_DUPLICATE = re.compile(r'^found duplicate key "(.*?)" with value ', re.S)
 
 
 def _problem_from_marked(exc: MarkedYAMLError, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or exc.context or "invalid YAML"
     if "duplicate key" in str(what):
-        what = f"{what}; each key may appear once in a mapping"
-    hint = "Fix the YAML syntax at this place."
+        # ruamel's text quotes both values, and a value may be a key or a secret: name the key only.
+        found = _DUPLICATE.match(str(what))
+        key = f" `{found.group(1)}`" if found and len(found.group(1)) <= 80 else ""
+        what = f"duplicate key{key}: it appears twice in one mapping; each key may appear once"
+        hint = "Remove or rename one of the two."
+    else:
+        hint = "Fix the YAML syntax at this place."
     if mark is None:
         return Problem(display, f"invalid YAML: {what}.", hint=hint)
     return Problem(display, f"invalid YAML: {what}.", mark.line + 1, mark.column + 1, hint)

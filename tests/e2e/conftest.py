@@ -15,6 +15,9 @@ KNEE = "post-op-knee-recovery"
 EU = "production-eu"
 FLOWS = [DS, KNEE, BP]
 EU_ONLY = {k: v for k, v in ENVIRONMENTS.items() if k != "production-us"}
+# Every target environment, production-us listing only the blood-pressure flow: for stories that put
+# only that flow in Git (an environment that lists a flow missing from flows/ is refused).
+BP_ONLY = {**ENVIRONMENTS, "production-us": {**ENVIRONMENTS["production-us"], "flows": [BP]}}
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -21,7 +21,17 @@ from syncer.canonical import canonicalize, render_flow
 from syncer.model import ANN_LAST_APPLIED_HASH, iter_value_items
 from tests.fakegithub import FakeGitHub
 
-from .conftest import BP, DS, EU, EU_ONLY, first_step_title, promote, read_statuses, retitle
+from .conftest import (
+    BP,
+    BP_ONLY,
+    DS,
+    EU,
+    EU_ONLY,
+    first_step_title,
+    promote,
+    read_statuses,
+    retitle,
+)
 from .landscape import (
     CANARY,
     ENV_CANARY,
@@ -103,7 +113,7 @@ def _everything(world: Landscape, github: FakeGitHub | None = None) -> str:
 def test_hotfix_round_trip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub
 ) -> None:
-    with landscape(tmp_path, monkeypatch) as world:
+    with landscape(tmp_path, monkeypatch, BP_ONLY) as world:
         promote(world, BP)
         bare = _bare_remote(world)
         main_file = (world.repo / "flows" / BP / "flow.yaml").read_bytes()

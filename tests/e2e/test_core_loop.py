@@ -10,7 +10,7 @@ import pytest
 
 from syncer.model import ANN_GIT_COMMIT, ANN_LAST_APPLIED_HASH, iter_value_items
 
-from .conftest import BP, FLOWS, first_step_title, promote, read_plans, retitle
+from .conftest import BP, BP_ONLY, FLOWS, first_step_title, promote, read_plans, retitle
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape, tree_bytes
 
 
@@ -187,7 +187,7 @@ def test_unmanaged_flow_is_left_alone_until_adopted(
 def test_a_flow_made_by_hand_in_production_is_listed_as_untracked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with landscape(tmp_path, monkeypatch) as world:
+    with landscape(tmp_path, monkeypatch, BP_ONLY) as world:
         world.seed("sandbox", example_flow(BP))
         promote(world)
         by_hand = example_flow("depression-screening")  # never exported: not in Git

@@ -16,7 +16,7 @@ from syncer import yamlio
 from syncer.model import ENVIRONMENT_HEADER, iter_value_items
 from syncer.tenant.embedded import start_tenant
 
-from .conftest import BP, EU
+from .conftest import BP, BP_ONLY, EU
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape, write_environment
 
 MRN = "https://awellhealth.com/identifiers/mrn"
@@ -26,7 +26,7 @@ PROD_SECRET = "prod-elation-secret-7f3c"  # set in Production by a person; as se
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Landscape]:
-    with landscape(tmp_path, monkeypatch) as w:
+    with landscape(tmp_path, monkeypatch, BP_ONLY) as w:
         w.seed("sandbox", example_flow(BP))
         yield w
 

@@ -152,7 +152,7 @@ def test_deny_window_blocks_writes_but_not_the_plan(
 
 
 def test_reconcile_every_runs_in_a_loop_and_converges(world: Landscape) -> None:
-    result = world.syncer("reconcile", "--every", "0", "--max-runs", "2")
+    result = world.syncer("reconcile", "--every", "1", "--max-runs", "2")
     assert result.code == 0, result.err
     assert "production-eu: 3 write(s)" in result.err
     assert "production-eu: 0 write(s)" in result.err  # the second run found nothing to do

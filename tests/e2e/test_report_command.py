@@ -10,13 +10,13 @@ import pytest
 
 from tests.fakegithub import FakeGitHub
 
-from .conftest import BP
+from .conftest import BP, BP_ONLY
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape
 
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with landscape(tmp_path, monkeypatch) as w:
+    with landscape(tmp_path, monkeypatch, BP_ONLY) as w:
         w.seed("sandbox", example_flow(BP))
         assert w.syncer("export", "--env", "sandbox", "--commit").code == 0
         assert w.syncer("apply", "--yes").code == 0

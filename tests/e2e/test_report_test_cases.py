@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakegithub import FakeGitHub
 
-from .conftest import BP
+from .conftest import BP, BP_ONLY
 from .landscape import CANARY, ENV_CANARY, Landscape, example_flow, landscape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def _threshold(value: str) -> Any:
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """BP monitoring exported and applied on main, with its test cases; a branch raises the threshold
     of a high reading from 140 to 160 in Sandbox and exports it."""
-    with landscape(tmp_path, monkeypatch) as w:
+    with landscape(tmp_path, monkeypatch, BP_ONLY) as w:
         w.seed("sandbox", example_flow(BP))
         assert w.syncer("export", "--env", "sandbox", "--commit").code == 0
         tests = w.repo / "flows" / BP / "tests"
