@@ -310,18 +310,24 @@ def test_what_the_fast_loader_cannot_promise_goes_to_the_full_loader(text: str) 
     _agree(text)
 
 
+_COLUMN = 2 * fast.MAX_DEPTH + 1  # where a block collection one level too deep starts
+
 # --- nesting (issue #15, item 7) ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "line", "column"),
     [
-        ("a: " + "[" * 20_000 + "]" * 20_000 + "\n", 1, 67),
-        ("".join("  " * i + "k:\n" for i in range(2_000)), 65, 129),  # 20,000 would be > 10 MiB
-        ("- " * 20_000 + "x\n", 1, 129),
-        ("a: " + "[" * 20_000 + "\n", 1, 67),  # never closed: the depth is found first
-        ("%YAML 1.2\n---\n" + "- " * 20_000 + "x\n", 3, 129),  # the full loader finds it too
-        ("a: '\t'\n" + "b:\n" + "".join("  " * i + "- \n" for i in range(1, 2_000)), 66, 129),
+        ("a: " + "[" * 20_000 + "]" * 20_000 + "\n", 1, fast.MAX_DEPTH + 3),
+        ("".join("  " * i + "k:\n" for i in range(2_000)), fast.MAX_DEPTH + 1, _COLUMN),
+        ("- " * 20_000 + "x\n", 1, _COLUMN),
+        ("a: " + "[" * 20_000 + "\n", 1, fast.MAX_DEPTH + 3),  # never closed: depth found first
+        ("%YAML 1.2\n---\n" + "- " * 20_000 + "x\n", 3, _COLUMN),  # the full loader finds it
+        (
+            "a: '\t'\n" + "b:\n" + "".join("  " * i + "- \n" for i in range(1, 2_000)),
+            fast.MAX_DEPTH + 2,
+            _COLUMN,
+        ),
     ],
     ids=["flow", "block-mappings", "block-lists", "unclosed", "directive", "tab-then-block-lists"],
 )

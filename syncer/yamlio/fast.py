@@ -45,9 +45,10 @@ try:  # ruamel.yaml.clib: libyaml, as ruamel itself uses it
 except ImportError:  # pragma: no cover - a platform without the C extension: the full loader only
     CParser = None
 
-MAX_DEPTH = 64
-"""Lists and mappings nest at most this deep (a care flow needs about ten levels); deeper input would
-exhaust the recursion of every reader after the parser, so it is refused with its place."""
+MAX_DEPTH = 100
+"""Lists and mappings nest at most this deep (a care flow needs about ten levels; the reference tenant
+refuses a body deeper than 100 too); deeper input would exhaust the recursion of every reader after
+the parser, so it is refused with its place."""
 
 AVAILABLE = CParser is not None
 
