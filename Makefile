@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all test-browser browser lint demo demo-serve screenshot bench chaos clean
+.PHONY: install test test-slow test-all test-browser browser lint demo demo-serve screenshot bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(STAMP)
 test: $(STAMP)
 	.ci/install-openssh
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" --dist loadfile
+
+# The long property runs (e.g. over a thousand schema mutations, tests/test_schema_compiled.py).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m slow --dist loadfile
 
 test-all: $(STAMP)
 	.ci/install-openssh

@@ -9,7 +9,12 @@ canonical YAML, no hashing, no diff. Syncer's time is reported as a ratio to it.
   ``If-Match`` no revision has, so the tenant receives, parses and schema-checks the body and then
   refuses it with 412: the cost of the write without changing the state syncer is measured on;
 - ``export``: the list, every flow fetched concurrently, each definition written to a file as JSON;
-- ``read``: every flow file read (what validating a repository cannot avoid).
+- ``read``: every flow file read;
+- ``parse``: every flow file read and parsed by libyaml's C loader (PyYAML's ``CSafeLoader``), in one
+  process: what validating a repository cannot avoid;
+- ``puts``: not a floor but the reference tenant's cost of a PUT, measured from outside: named flows
+  fetched, then PUT one at a time with an ``If-Match`` no revision has, so that each is parsed,
+  schema-checked and refused with 412.
 """
 
 from __future__ import annotations
@@ -141,10 +146,66 @@ def read(repo: str) -> dict[str, int]:
     return {"requests": 0, "bytes_sent": 0, "bytes_received": 0, "bytes_read": total}
 
 
-FLOORS: dict[str, Callable[..., dict[str, int]]] = {
+def parse(repo: str) -> dict[str, int]:
+    import yaml  # PyYAML, built with libyaml
+
+    total = 0
+    for path in sorted(Path(repo).glob("flows/*/flow.yaml")):
+        data = path.read_bytes()
+        total += len(data)
+        yaml.load(data, Loader=yaml.CSafeLoader)
+    return {"requests": 0, "bytes_sent": 0, "bytes_received": 0, "bytes_read": total}
+
+
+def puts(url: str, key: str, flows: list[str]) -> dict[str, Any]:
+    """``flows`` fetched, then each PUT alone (refused with 412); ``wall`` is the PUTs' time only."""
+    import time
+
+    counter = Counter()
+    wanted = set(flows)
+    with _client(url, key, counter) as client:
+        ids = [s["definition_id"] for s in _list(client) if s["key"] in wanted]
+        fetched = [_get(client, i) for i in ids]
+        started = time.perf_counter()
+        for flow in fetched:
+            _put_refused(client, flow)
+        spent = time.perf_counter() - started
+    checks, schema = _tenant_checks(fetched)
+    return {
+        **counter.as_dict(),
+        "put_wall": spent,
+        "puts": len(fetched),
+        "check_wall": checks,
+        "schema_wall": schema,
+    }
+
+
+def _tenant_checks(fetched: list[dict[str, Any]]) -> tuple[float, float]:
+    """The tenant's own checks of each body in this process: all of them, and the schema check."""
+    import time
+
+    from syncer.tenant.app import _flow_body
+    from syncer.tenant.concealed import split
+    from syncer.validate import schema_problems
+
+    bodies = [json.loads(json.dumps({"definition": f["definition"]})) for f in fetched]
+    started = time.perf_counter()
+    for flow, body in zip(fetched, bodies, strict=True):
+        _flow_body(body, flow["definition_id"])
+    checks = time.perf_counter() - started
+    definitions = [split(body["definition"]).definition for body in bodies]
+    started = time.perf_counter()
+    for definition in definitions:
+        schema_problems(definition, "careflow")
+    return checks, time.perf_counter() - started
+
+
+FLOORS: dict[str, Callable[..., dict[str, Any]]] = {
     "lists": lists,
     "fetch": fetch,
     "fetch_put": fetch_put,
     "export": export,
     "read": read,
+    "parse": parse,
+    "puts": puts,
 }

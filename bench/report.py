@@ -79,8 +79,8 @@ def report(bench: Bench, size: Size, elapsed: float) -> str:
         targets = "<br>".join(f"{'✅' if ok else '❌'} {text}" for text, ok in row.targets) or "–"
         runs = f" ({row.runs} runs)" if row.runs > 1 else ""
         rss = f"{s['rss'] / MB:.0f} MB"
-        if row.section == "export" and s.get("rss_children", 0):
-            rss += f" + validation workers ({s['rss_children'] / MB:.0f} MB at most)"
+        if row.section in ("export", "validate") and s.get("rss_children", 0):
+            rss += f" + child processes ({s['rss_children'] / MB:.0f} MB at most)"
         lines.append(
             f"| {row.scenario}{runs} | {s['wall']:.2f} s | {floor} | {ratio} "
             f"| {s['process_wall']:.2f} s | {rss} | {s['requests']} "

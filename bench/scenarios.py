@@ -131,7 +131,7 @@ def scenario_export(bench: Bench) -> None:
     first.targets = [
         ("concurrent requests", first.syncer["max_in_flight"] > 1),
         (f"one GET per flow ({n})", _route(first, GET_FLOW) == n),
-        ("<= 2x the floor", (first.ratio or 99) <= 2),
+        ("<= 1.5x the floor", (first.ratio or 99) <= 1.5),
         ("files byte-identical to the generated repository", same),
     ]
     again = bench.measure(
@@ -159,14 +159,39 @@ def _same_files(exported: Path, generated: Path) -> bool:
 def scenario_validate(bench: Bench) -> None:
     here, n = bench.here, len(bench.here.data.keys)
     print(f"validate of {n} flows", flush=True)
-    bench.measure(
-        f"validate: the whole repository ({n} flows, 3 targets)",
-        "validate",
-        bench.syncer_argv("validate", here.repo),
-        ("read", {"repo": str(here.repo)}),
-        runs=1,
-        note="schema and meaning checks of every flow; `syncer validate` keeps no cache",
-    )
+    cache = here.root / "cache-validate"
+    shutil.rmtree(cache, ignore_errors=True)
+    saved = bench.env["SYNCER_CACHE_DIR"]
+    bench.env["SYNCER_CACHE_DIR"] = str(cache)
+    argv = bench.syncer_argv("validate", here.repo)
+    try:
+        cold = bench.measure(
+            f"validate: the whole repository ({n} flows, 3 targets), cold parse cache",
+            "validate",
+            argv,
+            ("parse", {"repo": str(here.repo)}),
+            runs=1,
+            note="schema and meaning checks of every flow, in worker processes; floor: libyaml's "
+            "C loader (PyYAML CSafeLoader) parsing every file in one process",
+        )
+        again = bench.measure(
+            f"validate: the whole repository ({n} flows, 3 targets), nothing changed since",
+            "validate",
+            argv,
+            ("read", {"repo": str(here.repo)}),
+            note="every file known unchanged from the work tree index and the parse cache",
+        )
+    finally:
+        bench.env["SYNCER_CACHE_DIR"] = saved
+    total = cold.syncer["rss"] + 2 * cold.syncer.get("rss_children", 0)
+    cold.targets = [
+        ("<= 1.5x the floor", (cold.ratio or 99) <= 1.5),
+        ("peak RSS < 300 MB (main and 2 workers)", total < 300 * MB),
+    ]
+    again.targets = [
+        ("<= 1 s", again.syncer["wall"] <= 1.0),
+        ("peak RSS < 300 MB", again.syncer["rss"] < 300 * MB),
+    ]
 
 
 def scenario_noop(bench: Bench) -> None:
@@ -244,6 +269,46 @@ def scenario_changed(bench: Bench) -> None:
     reconcile.targets.append(
         ("the next plan is a no-op again", after["exit"] == 0 and after["requests"] == envs)
     )
+    _tenant_put(bench, changed)
+
+
+def _tenant_put(bench: Bench, flows: list[str]) -> None:
+    """The reference tenant's PUT of a 50-step flow (parse, concealed split, schema check, 412)."""
+    url = bench.tenants[next(iter(TARGETS))]
+    outcomes = []
+    for _ in range(bench.args.repeat):
+        outcome = spawn(
+            {
+                "kind": "floor",
+                "floor": "puts",
+                "params": {"url": url, "key": KEYS["syncer-ci"], "flows": flows},
+            },
+            {},
+        )
+        outcome["wall"] = outcome["put_wall"]
+        outcomes.append(outcome)
+    chosen = _median(outcomes)
+    count = max(1, chosen["puts"])
+    per_put = chosen["wall"] / count * 1000
+    checks = chosen["check_wall"] / count * 1000
+    schema = chosen["schema_wall"] / count * 1000
+    row = Row(
+        f"tenant PUT: {chosen['puts']} flows of about 50 steps, one at a time (reference server)",
+        "changed",
+        chosen,
+        None,
+        len(outcomes),
+        targets=[
+            (f"schema check <= 5 ms per flow ({schema:.1f} ms)", schema <= 5.0),
+            (f"all body checks <= 5 ms per flow ({checks:.1f} ms)", checks <= 5.0),
+            (f"the whole PUT over HTTP <= 5 ms ({per_put:.1f} ms)", per_put <= 5.0),
+        ],
+        note="each body parsed, its concealed values split off, schema-checked, then refused with "
+        "412 (If-Match names no revision), so nothing changes; the time is the PUTs over HTTP from "
+        "a client, the checks are the tenant's own functions timed in one process",
+    )
+    bench.rows.append(row)
+    print(f"  {row.scenario}: {per_put:.1f} ms per PUT, checks {checks:.1f} ms", flush=True)
 
 
 def scenario_drift(bench: Bench) -> None:

@@ -195,28 +195,28 @@ def _plan_files(
     root: Path, flows: Iterable[dict[str, Any]], known: dict[str, str], validator: _Validator
 ) -> tuple[dict[str, str], ExportResult]:
     result = ExportResult()
-    texts: dict[str, str] = {}
+    rendered: dict[str, Callable[[], tuple[str, list[Problem]]]] = {}  # text and problems, by path
     order: list[str] = []
     problems: list[Callable[[], list[Problem]]] = []  # in flow order, as found
     owners = {key: definition_id for definition_id, key in known.items()}
     for live in flows:
-        document = to_file_form(live["definition"])
-        key = str(document["metadata"]["key"])
+        definition = live["definition"]  # the file form is made where the file is rendered
+        metadata = definition["metadata"]
+        key = str(metadata["key"])
         rel = f"{FLOWS_DIR}/{key}/flow.yaml"
         order.append(rel)
-        if not _proven_unchanged(root, rel, key, document):
-            text = render_flow(document)
-            problems.append(validator.check(text, rel, key, document))
-            texts[rel] = text
-        previous = known.get(str(document["metadata"]["definition_id"]))
+        if not _proven_unchanged(root, rel, key, definition):
+            rendered[rel] = validator.check(rel, key, definition)
+            problems.append(_problems_of(rendered[rel]))
+        previous = known.get(str(metadata["definition_id"]))
         clash = owners.get(key)
-        if clash is not None and clash != document["metadata"]["definition_id"]:
+        if clash is not None and clash != metadata["definition_id"]:
             problems.append(
                 _found(
                     Problem(
                         rel,
                         f"already holds flow {clash}, but the tenant's flow with key "
-                        f"`{key}` has definition_id {document['metadata']['definition_id']}.",
+                        f"`{key}` has definition_id {metadata['definition_id']}.",
                         hint="Ids are never remapped: rename one of the two flows.",
                     )
                 )
@@ -230,10 +230,11 @@ def _plan_files(
     errors = [problem for problem in found if not problem.warning]
     if errors:
         raise ValidationError(errors)
+    texts = {rel: outcome()[0] for rel, outcome in rendered.items()}
     for rel in dict.fromkeys(order):
-        rendered = texts.get(rel)
+        text = texts.get(rel)
         path = root / rel
-        if rendered is None or (path.is_file() and path.read_bytes() == rendered.encode("utf-8")):
+        if text is None or (path.is_file() and path.read_bytes() == text.encode("utf-8")):
             result.unchanged.append(rel)
             texts.pop(rel, None)
         else:
@@ -241,18 +242,24 @@ def _plan_files(
     return texts, result
 
 
+def _problems_of(
+    outcome: Callable[[], tuple[str, list[Problem]]],
+) -> Callable[[], list[Problem]]:
+    return lambda: outcome()[1]
+
+
 def _found(*problems: Problem) -> Callable[[], list[Problem]]:
     return lambda: list(problems)
 
 
 class _Validator:
-    """Checks rendered files (``_check``), in worker processes once more than ``_IN_PROCESS`` files
-    need it and ``workers`` > 1: schema validation of a flow is CPU-bound and takes longer than
-    fetching and rendering it, so it runs on every core while this process fetches and renders.
+    """Renders and checks flow files (``_render_and_check``), in worker processes once more than
+    ``_IN_PROCESS`` files need it and ``workers`` > 1: rendering and checking a flow is CPU-bound and
+    takes longer than fetching it, so it runs on every core while this process fetches.
 
-    ``check`` returns a callable giving the file's problems, so the
-    problems are reported in flow order, as they would be in one process. At most two files per worker
-    wait in the queue, which keeps memory bounded and the fetching in step with the checking.
+    ``check`` returns a callable giving the file's text and problems, so that the problems are
+    reported in flow order, as they would be in one process. At most two files per worker wait in the
+    queue, which keeps memory bounded and the fetching in step with the checking.
     """
 
     _IN_PROCESS = 8
@@ -262,21 +269,22 @@ class _Validator:
         self._ignores = ignores
         self._checked = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._queued: deque[Future[list[Problem]]] = deque()
+        self._queued: deque[Future[tuple[str, list[Problem]]]] = deque()
 
     def check(
-        self, text: str, rel: str, key: str, document: dict[str, Any]
-    ) -> Callable[[], list[Problem]]:
+        self, rel: str, key: str, definition: dict[str, Any]
+    ) -> Callable[[], tuple[str, list[Problem]]]:
         self._checked += 1
         if self._workers <= 1 or self._checked <= self._IN_PROCESS:
-            return _found(*_check(text, rel, key, document, self._ignores))
+            outcome = _render_and_check(rel, key, definition, self._ignores)
+            return lambda: outcome
         if self._pool is None:
             # spawn, not fork: this process runs the HTTP client's threads.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         while len(self._queued) >= 2 * self._workers:
             futures.wait([self._queued.popleft()])
-        future = self._pool.submit(_check, text, rel, key, document, self._ignores)
+        future = self._pool.submit(_render_and_check, rel, key, definition, self._ignores)
         self._queued.append(future)
         return future.result
 
@@ -291,8 +299,9 @@ class _Validator:
 _Ignores = tuple[tuple[str, ...], ...]
 
 
-def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) -> bool:
-    """The file at ``rel`` is what rendering ``document`` would write, known without rendering it."""
+def _proven_unchanged(root: Path, rel: str, key: str, definition: dict[str, Any]) -> bool:
+    """The file at ``rel`` is what rendering the tenant's ``definition`` would write, known without
+    rendering it (the file form is made only when such a file is there)."""
     if not FLOW_KEY_PATTERN.match(key):
         return False  # never touch a path built from a key that is not a safe slug
     try:
@@ -304,8 +313,17 @@ def _proven_unchanged(root: Path, rel: str, key: str, document: dict[str, Any]) 
         known is not None
         and known.canonical
         and known.key == key
-        and known.fingerprint == fingerprint(document)
+        and known.fingerprint == fingerprint(to_file_form(definition))
     )
+
+
+def _render_and_check(
+    rel: str, key: str, definition: dict[str, Any], ignores: _Ignores = ()
+) -> tuple[str, list[Problem]]:
+    """The file form of the tenant's ``definition``, its text, and its problems (see ``_check``)."""
+    document = to_file_form(definition)
+    text = render_flow(document)
+    return text, _check(text, rel, key, document, ignores)
 
 
 def _check(

@@ -13,7 +13,8 @@ from pathlib import Path
 from ..errors import EXIT_ERROR, EXIT_OK, Problem
 from ..github.actions import write_outputs
 from ..report.annotations import problem_annotations, render
-from ..validate import RepositoryCheck, check_repository
+from ..validate import RepositoryCheck
+from ..workspace.validation import validate_repository
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
 def validate(repo: str, paths: list[str], output: str) -> int:
     """Validate the repository (or the given paths); exit 0 when valid, 1 when a problem was found."""
-    result = check_repository(Path(repo), [Path(p) for p in paths])
+    result = validate_repository(Path(repo), [Path(p) for p in paths])
     if output == "json":
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
     elif output == "markdown":

@@ -17,7 +17,7 @@ from ..errors import Problem, ValidationError
 from ..model import plain_http_to_remote
 from ..yamlio import Document, JsonPath, document_from_data
 from . import semantics
-from .schema import quoted, schema_findings
+from .schema import Finding, SchemaKind, full_schema_findings, quoted, schema_findings
 
 
 def _empty(doc: Document, what: str) -> Problem:
@@ -31,12 +31,17 @@ def _located(doc: Document, problems: list[Problem]) -> list[Problem]:
 
 
 def check_flow(
-    doc: Document, expected_key: str | None = None, warnings: list[Problem] | None = None
+    doc: Document,
+    expected_key: str | None = None,
+    warnings: list[Problem] | None = None,
+    *,
+    compiled: bool = True,
 ) -> list[Problem]:
     """Schema and meaning problems of one care-flow document; ``expected_key`` is its folder name.
 
     Findings that do not make the flow wrong (a text naming a deleted dynamic variable) go to
-    ``warnings`` when a list is given, and are never in the result.
+    ``warnings`` when a list is given, and are never in the result. ``compiled=False`` runs the schema
+    check without the compiled fast path (the differential tests compare both).
     """
     if doc.data is None:
         return [
@@ -44,7 +49,7 @@ def check_flow(
                 doc, "a care flow starts with `apiVersion: syncer.careflow/v1` and `kind: CareFlow`"
             )
         ]
-    findings = schema_findings(doc.data, "careflow")
+    findings = _schema(doc.data, "careflow", compiled)
     problems = [doc.problem(f.path, f.message, f.hint) for f in findings]
     metadata = doc.data.get("metadata") if isinstance(doc.data, dict) else None
     key = metadata.get("key") if isinstance(metadata, dict) else None
@@ -64,8 +69,11 @@ def check_flow(
     return _located(doc, problems)
 
 
-def check_environment(doc: Document, expected_name: str | None = None) -> list[Problem]:
-    """Schema and meaning problems of one environment document; ``expected_name`` is its file stem."""
+def check_environment(
+    doc: Document, expected_name: str | None = None, *, compiled: bool = True
+) -> list[Problem]:
+    """Schema and meaning problems of one environment document; ``expected_name`` is its file stem
+    (``compiled`` as for ``check_flow``)."""
     if doc.data is None:
         return [
             _empty(
@@ -73,7 +81,7 @@ def check_environment(doc: Document, expected_name: str | None = None) -> list[P
                 "an environment starts with `apiVersion: syncer.careflow/v1` and `kind: Environment`",
             )
         ]
-    findings = schema_findings(doc.data, "environment")
+    findings = _schema(doc.data, "environment", compiled)
     problems = [doc.problem(f.path, f.message, f.hint) for f in findings]
     data = doc.data if isinstance(doc.data, dict) else {}
     name = data.get("name")
@@ -88,6 +96,10 @@ def check_environment(doc: Document, expected_name: str | None = None) -> list[P
     if data and not any(f.structural for f in findings):
         problems.extend(_environment_meaning(doc, data))
     return _located(doc, problems)
+
+
+def _schema(data: Any, kind: SchemaKind, compiled: bool) -> list[Finding]:
+    return schema_findings(data, kind) if compiled else full_schema_findings(data, kind)
 
 
 def _environment_meaning(doc: Document, data: dict[str, Any]) -> Iterator[Problem]:

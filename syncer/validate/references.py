@@ -11,7 +11,6 @@ that is Studio's editor bookkeeping, or data syncer does not model, never a reas
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from ..yamlio import JsonPath
@@ -185,23 +184,31 @@ def _check_text_references(
             checker.reference((*path, field_name, index), value, kind, owner, warn=warn)
 
 
-def _walk_strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk_strings(item, (*path, key))
+def _placeholder_strings(value: Any, path: JsonPath, found: list[tuple[JsonPath, str]]) -> None:
+    """Append ``(path, text)`` of every string under ``value`` that holds ``{{``, in document order
+    (paths are built for containers and such strings only: a big flow has a million strings)."""
+    if isinstance(value, dict):
+        items: Any = value.items()
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk_strings(item, (*path, index))
+        items = enumerate(value)
+    else:
+        if isinstance(value, str) and "{{" in value:
+            found.append((path, value))
+        return
+    for key, item in items:
+        if isinstance(item, str):
+            if "{{" in item:
+                found.append(((*path, key), item))
+        elif isinstance(item, dict | list):
+            _placeholder_strings(item, (*path, key), found)
 
 
 def check_placeholders(checker: Checker, value: Any, base: JsonPath) -> None:
     """Every placeholder in the strings under ``value`` names a constant, data point or variable."""
     keys = {key: key for key in checker.index.constant_keys}
-    for path, text in _walk_strings(value, base):
-        if "{{" not in text:
-            continue
+    found: list[tuple[JsonPath, str]] = []
+    _placeholder_strings(value, base, found)
+    for path, text in found:
         warn = carried(path)  # data syncer does not model: said, never refused
         for key in _CONSTANT.findall(text):
             if key not in keys:

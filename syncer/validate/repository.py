@@ -2,14 +2,19 @@
 
 ``check_repository`` walks ``flows/*/flow.yaml``, ``flows/*/tests/*.yaml`` and ``environments/*.yaml``
 (or the files and folders given), refuses paths outside the repository, checks each document
-(``document_check``; a test-case file against its flow, ``syncer.testcases``) and then checks across
+(``document``; a test-case file against its flow, ``syncer.testcases``) and then checks across
 files: flow keys and definition ids are unique, and each environment agrees with the flows it receives
 (they exist, values only for visible items, secrets only for concealed ones).
+
+The cross-file checks need only a ``FlowCheck`` of each flow (its problems, warnings, ids and value
+items), never its document, so that the flow files can be checked elsewhere: ``check_repository`` takes
+a ``FlowChecker``; the default checks every file here, ``workspace.validation`` answers from the parse
+cache and checks the rest in worker processes. A flow with test cases is read again for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,71 @@ class RepositoryCheck:
     flows: int = 0
     environments: int = 0
     tests: int = 0  # test-case files
+    unchanged: int = (
+        0  # flow files known valid from an earlier run (the parse cache), not checked again
+    )
+
+
+@dataclass(frozen=True)
+class FlowTarget:
+    """A flow file to check: where it is, how messages name it, the key its folder gives, and whether
+    it was asked for (the others are read only for the cross-file checks)."""
+
+    file: Path
+    display: str
+    expected_key: str | None
+    wanted: bool
+
+
+@dataclass
+class FlowCheck:
+    """What the cross-file checks need of one flow file, without its document."""
+
+    display: str
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    readable: bool = False  # the file is YAML with a mapping at the top
+    key: str | None = None  # metadata.key, when a string
+    definition_id: str | None = None  # metadata.definition_id, when a string
+    values: tuple[tuple[str, bool], ...] = ()  # (ref, concealed) of each constant and setting
+    unchanged: bool = False  # known from an earlier run's check of the same bytes
+
+
+FlowChecker = Callable[[Path, list[FlowTarget]], list[FlowCheck]]
+
+
+def check_flow_target(target: FlowTarget) -> tuple[FlowCheck, Document | None]:
+    """Load and check one flow file (``check_flow`` when it is wanted); the document, when it loads."""
+    try:
+        doc = yamlio.load_file(target.file, target.display)
+    except ValidationError as exc:
+        return FlowCheck(target.display, exc.problems if target.wanted else []), None
+    found = FlowCheck(target.display)
+    if target.wanted:
+        found.problems = check_flow(doc, target.expected_key, found.warnings)
+    summarise(found, doc.data)
+    return found, doc
+
+
+def summarise(found: FlowCheck, data: Any) -> None:
+    """Fill ``found``'s ids and value items from a flow's data (lenient: it may be malformed)."""
+    if not isinstance(data, dict):
+        return
+    found.readable = True
+    key, definition_id = _get(data, ("metadata", "key")), _get(data, ("metadata", "definition_id"))
+    found.key = key if isinstance(key, str) else None
+    found.definition_id = definition_id if isinstance(definition_id, str) else None
+    try:
+        found.values = tuple(
+            (ref, item.get("concealed") is True) for ref, item in iter_value_items(data)
+        )
+    except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
+        found.values = ()
+
+
+def check_here(root: Path, targets: list[FlowTarget]) -> list[FlowCheck]:
+    """The default ``FlowChecker``: every file loaded and checked in this process, one at a time."""
+    return [check_flow_target(target)[0] for target in targets]
 
 
 @dataclass
@@ -55,11 +125,14 @@ def validate_repository(repo: Path, paths: Sequence[Path] = ()) -> list[Problem]
     return check_repository(repo, paths).problems
 
 
-def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
+def check_repository(
+    repo: Path, paths: Sequence[Path] = (), checker: FlowChecker = check_here
+) -> RepositoryCheck:
     """Validate ``flows/*/flow.yaml`` and ``environments/*.yaml``, or the given files and folders.
 
     A path outside the repository (symbolic links resolved) is refused. Environments are checked against
-    every flow of the repository, even when only the environment was named.
+    every flow of the repository, even when only the environment was named. ``checker`` checks the
+    flow files (see the module docstring).
     """
     root = repo.resolve()
     if not root.is_dir():
@@ -67,7 +140,7 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
         return RepositoryCheck([Problem(str(repo), message, hint="Point --repo at it.")])
     targets = _targets(root, paths)
     result = RepositoryCheck(targets.problems, targets.warnings)
-    flows = _check_flows(root, targets, result)
+    flows = _check_flows(root, targets, result, checker)
     _check_tests(root, targets, flows, result)
     for file, expected in targets.environments.items():
         result.environments += 1
@@ -80,33 +153,47 @@ def check_repository(repo: Path, paths: Sequence[Path] = ()) -> RepositoryCheck:
     return result
 
 
-def _check_flows(root: Path, targets: _Targets, result: RepositoryCheck) -> dict[str, Document]:
-    """Check the targeted flows; load every flow (the environments are checked against them all)."""
-    layout = [f for f in _layout_files(root) if f.name == "flow.yaml" and _inside(root, f)]
+def _check_flows(
+    root: Path, targets: _Targets, result: RepositoryCheck, checker: FlowChecker
+) -> dict[str, FlowCheck]:
+    """Check the targeted flows; read every flow (the environments are checked against them all)."""
+    layout = [
+        f
+        for f in _layout_files(root)
+        if f.name == "flow.yaml" and f.parent.parent == root / "flows" and _inside(root, f)
+    ]
     everything = {f: f.parent.name for f in layout} | targets.flows
-    flows: dict[str, Document] = {}
     result.flows = len(targets.flows)
-    for file, expected in everything.items():
-        wanted = file in targets.flows
-        doc = _load(root, file, result if wanted else None)
-        if doc is not None:
-            flows[doc.path] = doc
-            if wanted:
-                result.problems.extend(check_flow(doc, expected, result.warnings))
-    wanted_paths = {_display(root, file) for file in targets.flows}
+    listed = [
+        FlowTarget(file, _display(root, file), expected, file in targets.flows)
+        for file, expected in everything.items()
+    ]
+    flows: dict[str, FlowCheck] = {}
+    files = {target.display: target.file for target in listed}
+    for found in checker(root, listed):
+        result.unchanged += found.unchanged
+        result.problems.extend(found.problems)
+        result.warnings.extend(found.warnings)
+        if found.readable:
+            flows[found.display] = found
+    wanted = {target.display for target in listed if target.wanted}
     for path, what in ((("metadata", "key"), "flow key"), (("metadata", "definition_id"), "id")):
-        result.problems.extend(_shared(flows, wanted_paths, path, what))
+        result.problems.extend(_shared(flows, files, wanted, path, what))
     return flows
 
 
 def _check_tests(
-    root: Path, targets: _Targets, flows: dict[str, Document], result: RepositoryCheck
+    root: Path, targets: _Targets, flows: dict[str, FlowCheck], result: RepositoryCheck
 ) -> None:
     """Check each targeted test-case file against its flow, as ``syncer test`` will read it."""
+    documents: dict[str, Document | None] = {}
     for file, key in targets.tests.items():
         result.tests += 1
         shown = _display(root, file)
-        flow = flows.get(f"flows/{key}/flow.yaml")
+        display = f"flows/{key}/flow.yaml"
+        if display not in documents:  # read again: the flow checks hold no document
+            documents[display] = _load(root, root / display, None) if display in flows else None
+        flow = documents[display]
         if flow is None or not isinstance(flow.data, dict):
             message = f"the tests of flow `{key}` have no flow: flows/{key}/flow.yaml is missing or unreadable."
             result.problems.append(Problem(shown, message, hint="Add the flow, or move the tests."))
@@ -219,12 +306,16 @@ def _flag_flow_folders(root: Path, targets: _Targets) -> None:
 
 
 def _shared(
-    flows: dict[str, Document], wanted: set[str], path: JsonPath, what: str
+    flows: dict[str, FlowCheck],
+    files: dict[str, Path],
+    wanted: set[str],
+    path: JsonPath,
+    what: str,
 ) -> Iterator[Problem]:
     """A problem for each wanted flow whose value at ``path`` another flow also has."""
     owners: dict[str, list[str]] = {}
-    for display, doc in sorted(flows.items()):
-        value = _get(doc.data, path)
+    for display, found in sorted(flows.items()):
+        value = found.key if path[-1] == "key" else found.definition_id
         if isinstance(value, str):
             owners.setdefault(value, []).append(display)
     for value, displays in owners.items():
@@ -233,7 +324,15 @@ def _shared(
             if display in wanted and others:
                 message = f"{what} `{value}` is also used by {others}."
                 hint = f"Each flow in the repository needs its own {what}."
-                yield flows[display].problem(path, message, hint)
+                yield _located(files[display], display, path, message, hint)
+
+
+def _located(file: Path, display: str, path: JsonPath, message: str, hint: str) -> Problem:
+    """A problem at ``path`` of a flow file, read again to find the line (a rare, cross-file case)."""
+    try:
+        return yamlio.load_file(file, display).problem(path, message, hint)
+    except ValidationError:
+        return Problem(display, message, hint=hint)
 
 
 def _get(data: Any, path: JsonPath) -> Any:
@@ -247,17 +346,11 @@ FlowValues = Mapping[
 ]  # key -> (file, [(ref, concealed)])
 
 
-def _flow_values(flows: Iterable[Document]) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
+def _flow_values(flows: Iterable[FlowCheck]) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
     """Every flow's constant and extension-setting refs, for ``cross_check_environment``."""
     found: dict[str, tuple[str, list[tuple[str, bool]]]] = {}
-    for doc in flows:
-        try:
-            items = [
-                (ref, item.get("concealed") is True) for ref, item in iter_value_items(doc.data)
-            ]
-        except (AttributeError, TypeError):  # a malformed flow; its own problems are reported
-            items = []
-        found.setdefault(str(_get(doc.data, ("metadata", "key"))), (doc.path, items))
+    for check in flows:
+        found.setdefault(str(check.key), (check.display, list(check.values)))
     return found
 
 
@@ -274,7 +367,7 @@ def _value_refs(flows: FlowValues, listed: Any) -> dict[str, tuple[bool, str]]:
 
 
 def _cross_check(
-    root: Path, doc: Document, flows: dict[str, Document], result: RepositoryCheck
+    root: Path, doc: Document, flows: dict[str, FlowCheck], result: RepositoryCheck
 ) -> None:
     """An environment against the flows it receives."""
     # A flow file that does not parse is still there (its own problem is reported): not "missing".

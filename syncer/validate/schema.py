@@ -1,4 +1,8 @@
-"""JSON Schema (jsonschema) violations of a flow or environment document, in the user's words.
+"""JSON Schema violations of a flow or environment document, in the user's words.
+
+Whether a document is valid is decided by the compiled validator (``compiled``, jsonschema-rs); only a
+document it does not call valid is walked by the Python validator (jsonschema, imported then and only
+then), whose errors carry what the messages need.
 
 Schema messages are written here rather than taken from jsonschema, for two reasons: they should speak the
 user's language ("unknown field `titel`. Did you mean `title`?"), and they must never echo a value, because
@@ -12,17 +16,25 @@ import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema import ValidationError as SchemaError
+from typing import TYPE_CHECKING, Any
 
 from ..model import ID_PATTERN, ID_RULE
 from ..yamlio import JsonPath
+from . import compiled
+from .compiled import SCHEMA_FILES, SchemaKind
 
-SchemaKind = Literal["careflow", "environment"]
-SCHEMA_FILES = {"careflow": "careflow.v1.schema.json", "environment": "environment.v1.schema.json"}
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema import ValidationError as SchemaError
+
+__all__ = [
+    "FLOW_KEY_HINT",
+    "SCHEMA_FILES",
+    "Finding",
+    "SchemaKind",
+    "schema_findings",
+    "schema_problems",
+]
 
 _SLUG = "^[a-z0-9][a-z0-9-]{0,62}$"
 _TYPE_WORDS = {
@@ -60,8 +72,15 @@ class Finding:
 
 @cache
 def _validator(kind: SchemaKind) -> Draft202012Validator:
-    text = resources.files("syncer.schemas").joinpath(SCHEMA_FILES[kind]).read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+    from jsonschema import Draft202012Validator  # slow to import: only for a document to describe
+
+    return Draft202012Validator(json.loads(compiled.schema_text(kind)))
+
+
+def _python_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
 
 
 def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, ...], str]]:
@@ -73,7 +92,19 @@ def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, 
 
 
 def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
-    """Every JSON Schema violation of ``data``, in document order, each described once."""
+    """Every JSON Schema violation of ``data``, in document order, each described once; none, without
+    the Python validator, when the compiled one calls the document valid."""
+    verdict = compiled.is_valid(data, kind)
+    if verdict:
+        return []
+    found = full_schema_findings(data, kind)
+    if not found and verdict is False:
+        return _undescribed(data, kind)
+    return found
+
+
+def full_schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
+    """``schema_findings`` by the Python validator alone (the reference the compiled check is held to)."""
     errors = sorted(
         _validator(kind).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     )
@@ -81,7 +112,23 @@ def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
     for error in errors:
         for finding in _describe(error):
             found.setdefault((finding.path, finding.message), finding)
+    if errors and not found:  # never valid because no sentence fits: say where, at least
+        for error in errors:
+            where = tuple(error.absolute_path)
+            message = f"{_where(where)} is not valid ({error.validator})."
+            found.setdefault((where, message), Finding(where, message, structural=True))
     return list(found.values())
+
+
+def _undescribed(data: Any, kind: SchemaKind) -> list[Finding]:
+    """The compiled validator refuses what the Python one accepts (the differential tests look for any
+    such case): refuse it too, at the places the compiled validator names, never echoing a value."""
+    findings = []
+    for path in compiled.error_paths(data, kind) or [()]:
+        message = f"{_where(path)} is not valid here (refused by the compiled schema check only)."
+        hint = "Compare it with the schema; please report this case to the syncer maintainers."
+        findings.append(Finding(path, message, hint, structural=True))
+    return findings
 
 
 def unknown_fields(data: Any, kind: SchemaKind) -> list[JsonPath]:
@@ -149,19 +196,32 @@ def _required(error: SchemaError, path: JsonPath) -> list[Finding]:
 def _unknown_fields(error: SchemaError, path: JsonPath) -> list[Finding]:
     if error.validator_value is not False or not isinstance(error.instance, dict):
         return []
-    allowed = _allowed_properties(error.schema, error.instance)
+    findings = _fields_outside(_allowed_properties(error.schema, error.instance), error, path)
+    if not findings and not _branches_applying(error.schema, error.instance)[1]:
+        # No branch applies (a type syncer does not model): only the common fields are known.
+        common = set(error.schema.get("properties", {}))
+        carried = "Keep the fields of a type syncer does not model under `vendor_fields`."
+        findings = _fields_outside(
+            common, error, path, carried if "vendor_fields" in common else None
+        )
+    return findings
+
+
+def _fields_outside(
+    allowed: set[str], error: SchemaError, path: JsonPath, hint: str | None = None
+) -> list[Finding]:
     findings = []
     for name in error.instance:
         if name not in allowed:
             close = difflib.get_close_matches(str(name), sorted(allowed), n=1, cutoff=0.6)
-            hint = (
+            said = hint or (
                 f"Did you mean `{close[0]}`?"
                 if close
                 else f"Allowed here: {', '.join(sorted(allowed))}."
             )
             findings.append(
                 Finding(
-                    (*path, name), f"unknown field `{name}` in {_where(path)}.", hint, unknown=True
+                    (*path, name), f"unknown field `{name}` in {_where(path)}.", said, unknown=True
                 )
             )
     return findings
@@ -171,11 +231,18 @@ def _allowed_properties(schema: dict[str, Any], instance: dict[str, Any]) -> set
     """Properties the schema knows for this instance, including those of ``if``/``then`` branches that apply
     (all of them when none applies, so that a wrong ``type`` is reported once, not as many unknown fields)."""
     allowed = set(schema.get("properties", {}))
-    branches = [b for b in schema.get("allOf", []) if "if" in b and "then" in b]
-    matching = [b for b in branches if Draft202012Validator(b["if"]).is_valid(instance)]
+    branches, matching = _branches_applying(schema, instance)
     for branch in matching or branches:
         allowed |= set(branch["then"].get("properties", {}))
     return allowed
+
+
+def _branches_applying(
+    schema: dict[str, Any], instance: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``if``/``then`` branches of ``schema``, and those whose ``if`` the instance meets."""
+    branches = [b for b in schema.get("allOf", []) if "if" in b and "then" in b]
+    return branches, [b for b in branches if _python_validator(b["if"]).is_valid(instance)]
 
 
 def _not(error: SchemaError, path: JsonPath) -> list[Finding]:
@@ -259,7 +326,7 @@ def _type_fits(branch: dict[str, Any], instance: Any) -> bool:
     kind = branch.get("type")
     if kind is None:
         return "const" in branch and type(branch["const"]) is type(instance)
-    return bool(Draft202012Validator({"type": kind}).is_valid(instance))
+    return bool(_python_validator({"type": kind}).is_valid(instance))
 
 
 _HANDLERS = {

@@ -10,11 +10,16 @@ Everything is keyed by Git blob id, which names the file's exact bytes, so an en
   index, a signature is trusted only when the file had not changed for a while before it was recorded
   (a "racily clean" file is hashed again), and any write to a file changes its ``ctime``.
 
+The folder's name carries syncer's version and a fingerprint of the rules a file was checked by (the
+packaged JSON Schemas and the source of the loader, the checks and the canonical form), so that a
+verdict is never reused after those change, even between two builds of one version.
+
 The cache is an optimisation: a missing, damaged or unwritable cache only costs time.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -33,7 +38,29 @@ def cache_dir() -> Path:
     base = os.environ.get("SYNCER_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "syncer"
     )
-    return Path(base) / f"parsed-v{__version__}"
+    return Path(base) / f"parsed-v{__version__}-{rules_fingerprint()}"
+
+
+# What decides whether a file is valid and what its digest holds (relative to the package).
+_RULES = ("schemas", "validate", "yamlio", "canonical.py", "model.py")
+
+
+@functools.cache
+def rules_fingerprint() -> str:
+    """A short hash of the schemas and the source of the loader, the checks and the canonical form."""
+    package = Path(__file__).resolve().parents[1]
+    found = hashlib.sha256()
+    for name in _RULES:
+        entry = package / name
+        files = (
+            sorted(entry.glob("*.py")) + sorted(entry.glob("*.json")) if entry.is_dir() else [entry]
+        )
+        for file in files:
+            try:
+                found.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+            except OSError:
+                continue  # an installation without sources: the version alone tells
+    return found.hexdigest()[:12]
 
 
 def load_document(blob: str) -> dict[str, Any] | None:

@@ -27,7 +27,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
+)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import (
@@ -37,13 +43,17 @@ from ruamel.yaml.scalarstring import (
 )
 
 from ..errors import Problem, ValidationError
-from . import emitter
+from . import emitter, fast
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = fast.MAX_DEPTH
 FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH
 
 PathElement = str | int
 JsonPath = tuple[PathElement, ...]
+
+
+_UNLOCATABLE = object()
 
 
 @dataclass
@@ -58,7 +68,12 @@ class Document:
     def locate(self, path: Sequence[PathElement]) -> tuple[int | None, int | None]:
         """Return the 1-based (line, column) of the node at ``path``, or of its nearest ancestor."""
         if self._tree is None:
-            self._tree = _round_trip_yaml().load(self.text)
+            try:
+                self._tree = _round_trip_yaml().load(self.text)
+            except (YAMLError, RecursionError):  # the safe loader read it; the locator cannot
+                self._tree = _UNLOCATABLE
+        if self._tree is _UNLOCATABLE:
+            return None, None
         node = self._tree
         line, column = 1, 1
         for element in path:
@@ -103,6 +118,9 @@ def _round_trip_yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     return yaml
+
+
+fast.configure(_safe_yaml(pure=True))  # plain scalars mean in the fast loader what they mean here
 
 
 def read_text(path: Path, display: str | None = None) -> str:
@@ -170,19 +188,38 @@ def _too_large(display: str, size: int | None = None) -> ValidationError:
 
 
 def load_text(text: str, display: str) -> Document:
-    """Parse YAML text into plain data, refusing duplicate keys, anchors and aliases."""
+    """Parse YAML text into plain data, refusing duplicate keys, anchors, aliases and nesting deeper
+    than ``MAX_DEPTH``.
+
+    The C loader (``fast``) reads what it can promise to read exactly as the YAML 1.2 loader would;
+    everything else, and every error, goes through the full loader, which names the line and column.
+    """
     if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
+    try:
+        data = fast.load(text)
+    except fast.TooDeep as exc:
+        raise ValidationError([_too_deep(display, exc.line, exc.column)]) from None
+    except fast.Unsure:
+        return load_text_fully(text, display)
+    return Document(data=data, path=display, text=text)
+
+
+def load_text_fully(text: str, display: str) -> Document:
+    """``load_text`` with the full (line/column) loader only: the reference the fast loader is held to."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
+    deep = _depth_problem(text, display)
+    if deep is not None:
+        raise ValidationError([deep])
     if "&" in text or "*" in text:
         _refuse_aliases(text, display)
     try:
         data = _load_data(text)
-    except MarkedYAMLError as exc:
-        raise ValidationError([_problem_from_marked(exc, display)]) from None
-    except ReaderError as exc:
-        raise ValidationError([_problem_from_reader(exc, text, display)]) from None
     except YAMLError as exc:
-        raise ValidationError([Problem(display, f"invalid YAML: {exc}")]) from None
+        raise ValidationError([_problem_from_error(exc, display, text)]) from None
+    except (TypeError, ValueError):  # a list or mapping as a key: no plain data has one
+        raise ValidationError([_complex_key(text, display)]) from None
     document = Document(data=data, path=display, text=text)
     problems = [
         document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
@@ -190,6 +227,64 @@ def load_text(text: str, display: str) -> Document:
     if problems:
         raise ValidationError(problems)
     return document
+
+
+def _too_deep(display: str, line: int, column: int) -> Problem:
+    return Problem(
+        display,
+        f"lists and mappings are nested more than {MAX_DEPTH} levels deep here.",
+        line,
+        column,
+        hint="A care flow nests about ten levels; flatten this value or write it as a string.",
+    )
+
+
+def _complex_key(text: str, display: str) -> Problem:
+    """The first mapping key that is a list or a mapping, found from parser events."""
+    open_nodes: list[bool | None] = []  # per open collection: None for a list, else "a key is next"
+    line = column = None
+    for event in _events(text):
+        if isinstance(event, CollectionEndEvent):
+            open_nodes.pop()
+            _one_node_more(open_nodes)
+        elif isinstance(event, CollectionStartEvent):
+            if open_nodes and open_nodes[-1] is True:
+                line, column = event.start_mark.line + 1, event.start_mark.column + 1
+                break
+            open_nodes.append(True if isinstance(event, MappingStartEvent) else None)
+        elif isinstance(event, ScalarEvent | AliasEvent):
+            _one_node_more(open_nodes)
+    return Problem(
+        display,
+        "a mapping key is a list or a mapping; keys must be strings.",
+        line,
+        column,
+        hint="Write the key as a plain or quoted string.",
+    )
+
+
+def _one_node_more(open_nodes: list[bool | None]) -> None:
+    if open_nodes and open_nodes[-1] is not None:
+        open_nodes[-1] = not open_nodes[-1]
+
+
+def _depth_problem(text: str, display: str) -> Problem | None:
+    """Where the text first nests deeper than ``MAX_DEPTH``, found from parser events (no recursion)."""
+    for pure in (False, True):
+        depth = 0
+        try:
+            for event in _safe_yaml(pure=pure).parse(text):
+                if isinstance(event, CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        mark = event.start_mark
+                        return _too_deep(display, mark.line + 1, mark.column + 1)
+                elif isinstance(event, CollectionEndEvent):
+                    depth -= 1
+            return None
+        except YAMLError:
+            continue  # the C parser refused it: the pure one may read further; errors are worded later
+    return None
 
 
 def document_from_data(data: Any, text: str, display: str) -> Document:
@@ -244,14 +339,14 @@ def _not_plain(value: Any, path: JsonPath) -> list[tuple[JsonPath, str, str]]:
 def _load_data(text: str) -> Any:
     try:
         return _safe_yaml().load(text)
-    except MarkedYAMLError:
+    except YAMLError:
         return _safe_yaml(pure=True).load(text)
 
 
 def _events(text: str) -> Iterator[Any]:
     try:
         yield from _safe_yaml().parse(text)
-    except MarkedYAMLError:
+    except YAMLError:
         yield from _safe_yaml(pure=True).parse(text)
 
 
@@ -273,8 +368,17 @@ def _refuse_aliases(text: str, display: str) -> None:
                         )
                     ]
                 )
-    except MarkedYAMLError as exc:
-        raise ValidationError([_problem_from_marked(exc, display)]) from None
+    except YAMLError as exc:
+        raise ValidationError([_problem_from_error(exc, display, text)]) from None
+
+
+def _problem_from_error(exc: YAMLError, display: str, text: str) -> Problem:
+    """A located problem for any error of the YAML reader, parser or constructor."""
+    if isinstance(exc, MarkedYAMLError):
+        return _problem_from_marked(exc, display)
+    if isinstance(exc, ReaderError):
+        return _problem_from_reader(exc, text, display)
+    return Problem(display, f"invalid YAML: {exc}", hint="Fix the YAML syntax.")
 
 
 def _problem_from_reader(exc: ReaderError, text: str, display: str) -> Problem:

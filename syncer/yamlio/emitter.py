@@ -151,6 +151,8 @@ class Writer:
         self._float_text = float_text
         self._out: list[str] = []
         self._open_ended = False  # the last thing written is a "|+" block: ruamel ends with "..."
+        self._keys: dict[tuple[str, bool], str] = {}  # a flow repeats a few hundred field names
+        self._values: dict[str, str] = {}  # and many values (ids, types): as written in a block
 
     def document(self, data: Any) -> str:
         if not isinstance(data, dict) or not data or _is_flow_mapping(data, 0):
@@ -234,6 +236,12 @@ class Writer:
     # -- scalars --------------------------------------------------------------------------------------
 
     def _key(self, key: str, flow: bool) -> str:
+        written = self._keys.get((key, flow))
+        if written is None:
+            written = self._keys[(key, flow)] = self._write_key(key, flow)
+        return written
+
+    def _write_key(self, key: str, flow: bool) -> str:
         if "\n" in key or needs_double_quotes(key):
             requested = _DOUBLE
         elif FLOW_UNSAFE.search(key):
@@ -248,11 +256,14 @@ class Writer:
         if not isinstance(value, str):
             self._out.append(space + self._non_string(value) + "\n")
             return
-        requested = _requested(value)
-        if requested == _LITERAL:
-            self._literal(value, indent, space)
-            return
-        self._out.append(space + self._styled(value, requested, flow=False, key=False) + "\n")
+        written = self._values.get(value)
+        if written is None:
+            requested = _requested(value)
+            if requested == _LITERAL:
+                self._literal(value, indent, space)
+                return
+            written = self._values[value] = self._styled(value, requested, flow=False, key=False)
+        self._out.append(space + written + "\n")
 
     def _flow_scalar(self, value: Any) -> str:
         if value is None:
