@@ -6,7 +6,7 @@ import pwd
 
 import pytest
 
-from syncer.apply import actor
+from syncer.reconcile.apply import actor
 
 
 def test_actor_prefers_syncer_actor_then_github_actor(monkeypatch: pytest.MonkeyPatch) -> None:

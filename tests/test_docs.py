@@ -75,9 +75,8 @@ def test_the_top_level_reads_in_one_screen() -> None:
         ["git", "ls-files", "syncer"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     top = {path.split("/")[1] for path in tracked if path.count("/") >= 1}
-    # 26 for the library and commands, plus two new family folders since the restructure, each
-    # allowed one: serve/ (issue 18) and testcases/ (issue 19).
-    assert 0 < len(top) <= 28, sorted(top)
+    # About 25 (issue 12): a new job joins a family folder before it adds a line here.
+    assert 0 < len(top) <= 25, sorted(top)
 
 
 def test_the_exit_code_table_is_the_codes() -> None:

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..apply import now
 from ..client import Tenant, client_for
 from ..errors import ConfigError, RefusedError
 from ..model import ANN_BOOTSTRAP, Environment, Role, iter_value_items
+from ..reconcile.apply import now
 from ..workspace import Workspace
 from . import with_own_values
 

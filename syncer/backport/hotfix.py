@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import backport as bp
 from .. import vcs
-from ..apply import now
 from ..client import client_for
 from ..errors import (
     AuthError,
@@ -29,7 +28,8 @@ from ..errors import (
 )
 from ..github import GitHub
 from ..model import Environment, EnvironmentPlan, FlowPlan, Role, Status
-from ..planner import plan_environment
+from ..reconcile.apply import now
+from ..reconcile.planner import plan_environment
 from ..workspace import Workspace
 from .pulls import open_pull, pull_request_text
 

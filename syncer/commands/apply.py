@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from ..apply import (
+from ..client import client_for
+from ..errors import EXIT_OK, UsageError
+from ..model import WRITES, Environment, EnvironmentPlan, HoldKind, Role
+from ..reconcile import plan_guarded
+from ..reconcile.apply import (
     ApplyOptions,
     ApplyResult,
     actor,
@@ -19,11 +23,7 @@ from ..apply import (
     load_saved_plan,
     outcome_lines,
 )
-from ..client import client_for
-from ..errors import EXIT_OK, UsageError
-from ..model import WRITES, Environment, EnvironmentPlan, HoldKind, Role
-from ..planner import for_each_environment
-from ..reconcile import plan_guarded
+from ..reconcile.planner import for_each_environment
 from ._common import confirm, emit, render, say, say_drafts, workspace
 from ._progress import bar
 

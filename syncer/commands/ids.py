@@ -8,7 +8,7 @@ import argparse
 from ..errors import EXIT_OK
 from ..golive.ids import collect
 from ..model import Role
-from ..planner import for_each_environment
+from ..reconcile.planner import for_each_environment
 from ..report.ids import render_ids
 from ._common import emit, workspace
 

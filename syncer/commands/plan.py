@@ -14,7 +14,7 @@ import argparse
 from ..github.actions import FlowLocator, write_outputs
 from ..model import Role
 from ..plan import exit_code
-from ..planner import plan_environments, plan_reviewed
+from ..reconcile.planner import plan_environments, plan_reviewed
 from ..report import render_text
 from ..report.annotations import plan_annotations, step_outputs
 from ..report.annotations import render as render_github

@@ -10,7 +10,7 @@ import argparse
 from ..errors import EXIT_ATTENTION, EXIT_OK
 from ..golive.gather import environment_checklist
 from ..model import Role
-from ..planner import for_each_environment
+from ..reconcile.planner import for_each_environment
 from ..report.checklist import render_checklists
 from ._common import color_enabled, emit, workspace
 

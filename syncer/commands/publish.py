@@ -11,11 +11,11 @@ import argparse
 import json
 from typing import Any
 
-from ..apply import actor
 from ..errors import EXIT_ERROR, EXIT_OK, UsageError
 from ..golive.gather import environment_checklist
 from ..golive.publish import publish_checked, refuse_unless_ready
 from ..model import Role
+from ..reconcile.apply import actor
 from ..report.checklist import render_checklists
 from ._common import confirm, emit, exactly_one, say, workspace
 

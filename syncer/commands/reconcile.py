@@ -12,11 +12,11 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from ..apply import actor, outcome_lines
 from ..backport.pulls import open_backport_prs
 from ..errors import EXIT_ERROR, SyncError, UsageError
 from ..model import Role
 from ..reconcile import reconcile_once
+from ..reconcile.apply import actor, outcome_lines
 from ..report import render_markdown
 from ._common import emit, output_file, render, say, workspace, write_output
 

@@ -26,7 +26,7 @@ from ..github.actions import FlowLocator, write_outputs
 from ..github.reports import post_comments, set_statuses
 from ..model import EnvironmentPlan, Role
 from ..plan import exit_code
-from ..planner import add_base_changes, plan_environments, plan_reviewed
+from ..reconcile.planner import add_base_changes, plan_environments, plan_reviewed
 from ..report import render_json, render_markdown, render_text
 from ..report.annotations import plan_annotations, render, step_outputs
 from ..testcases import Review

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..apply import actor
+from ..reconcile.apply import actor
 
 
 def run(args: argparse.Namespace) -> int:

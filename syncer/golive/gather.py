@@ -15,7 +15,7 @@ from typing import Any
 from ..client import client_for
 from ..errors import ConfigError
 from ..model import Environment, Role, iter_value_items
-from ..planner import gather
+from ..reconcile.planner import gather
 from ..workspace import Workspace
 from .checks import FlowFacts, checklist
 from .items import EnvironmentChecklist

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..apply import ApplyOptions, ApplyResult, FlowResult, apply_plan, exit_code
 from ..client import ClientStats, Tenant, client_for
 from ..model import Environment, EnvironmentPlan, Hold
-from ..planner import for_each_environment, gather, plan_environments
 from ..workspace import Workspace
+from .apply import ApplyOptions, ApplyResult, FlowResult, apply_plan, exit_code
 from .guards import may_write, verify_hold, window_hold
+from .planner import for_each_environment, gather, plan_environments
 from .tree import Tree, pin
 
 __all__ = [

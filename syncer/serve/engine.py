@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..apply import ApplyResult
 from ..errors import SyncError, TenantError
 from ..model import NEEDS_PERSON, Environment, EnvironmentPlan, HoldKind, Role, Window
 from ..reconcile import reconcile_once
+from ..reconcile.apply import ApplyResult
 from ..report import logs
 from ..workspace import Workspace
 

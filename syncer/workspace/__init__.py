@@ -24,7 +24,6 @@ from typing import Any
 
 from .. import vcs
 from ..canonical import Digest, digest, ignore_key, shape_hash
-from ..collector import collector_paused
 from ..errors import ConfigError, Problem, ValidationError
 from ..model import ENVIRONMENTS_DIR, FLOWS_DIR, Environment, Role
 from ..validate import (
@@ -37,6 +36,7 @@ from ..validate import (
 from ..yamlio import Document, decode, load_text, write_text_atomically
 from . import cache as parse_cache
 from .cache import cache_dir
+from .collector import collector_paused
 
 _UNREADABLE = "Fix the file's permissions, or remove it (or the link) from the repository."
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.apply import ApplyOptions, apply_plan
 from syncer.client import TenantClient
 from syncer.model import Status
-from syncer.planner import plan_environment
+from syncer.reconcile.apply import ApplyOptions, apply_plan
+from syncer.reconcile.planner import plan_environment
 from syncer.workspace import Workspace
 
 from .conftest import BP, EU_ONLY, FLOWS, retitle

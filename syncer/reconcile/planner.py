@@ -13,10 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .client import Tenant, client_for
-from .collector import collector_paused
-from .errors import ConfigError, SyncError, ValidationError
-from .model import (
+from ..client import Tenant, client_for
+from ..errors import ConfigError, SyncError, ValidationError
+from ..model import (
     ANN_APPLIED_REVISION,
     ANN_FLOW_KEY,
     ANN_GIT_COMMIT,
@@ -31,9 +30,10 @@ from .model import (
     Status,
     is_managed,
 )
-from .plan import classify, desired_for, diff, expected_from_digest, settled, settled_by_summary
-from .plan.trusted import trusted_environment
-from .workspace import FlowFile, Workspace
+from ..plan import classify, desired_for, diff, expected_from_digest, settled, settled_by_summary
+from ..plan.trusted import trusted_environment
+from ..workspace import FlowFile, Workspace
+from ..workspace.collector import collector_paused
 
 T = TypeVar("T")
 

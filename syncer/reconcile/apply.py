@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .client import Tenant
-from .errors import (
+from ..client import Tenant
+from ..errors import (
     EXIT_ATTENTION,
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -31,7 +31,7 @@ from .errors import (
     TenantUnreachable,
     UsageError,
 )
-from .model import (
+from ..model import (
     ANN_UNCOMMITTED,
     ANN_WINDOW_OVERRIDE,
     NEEDS_PERSON,
@@ -41,9 +41,9 @@ from .model import (
     HoldKind,
     Status,
 )
-from .plan import annotations_after, annotations_stale, classify, write_body
+from ..plan import annotations_after, annotations_stale, classify, write_body
+from ..report import logs
 from .planner import secret_available
-from .report import logs
 
 log = logging.getLogger(__name__)
 
