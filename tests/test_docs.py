@@ -118,3 +118,20 @@ def test_no_command_imports_another_and_none_is_found_by_string() -> None:
         own = f"syncer.commands.{path.stem}"
         assert not (_imports(path) & (commands - {own})), path.name
     assert "importlib" not in _imports(PACKAGE / "cli.py")
+
+
+def test_the_tenant_server_imports_neither_client_nor_plan_nor_reconcile() -> None:
+    """So that a test of the client against the reference tenant cannot pass because both share a bug."""
+    probe = "import sys, json, syncer.tenant.app; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    shared = [
+        name
+        for name in loaded
+        if name.split(".")[:2]
+        in (["syncer", "client"], ["syncer", "plan"], ["syncer", "reconcile"])
+    ]
+    assert shared == []
