@@ -61,12 +61,12 @@ def test_a_valid_file_loads_into_cases() -> None:
     ("text", "expected"),
     [
         (_file(extra="    validates: []\n"), f"{PATH}:3:5: unknown field `validates` in case 1. Did you mean `validate`?"),
-        ("cases:\n  - title: x\n    activities: []\n", f"{PATH}:2:5: case 1 has no `validate`. Add `validate:` (what must have happened: each entry passes when some activity of that type, name and action happened)."),
+        ("cases:\n  - title: x\n    activities: []\n", f"{PATH}:2:5: case 1 is missing `validate`. Add `validate` (what must have happened: each entry passes when some activity of that type, name and action happened)."),
         (_file(validate="      - {type: step, name: Referral, action: COMPLETED}\n"), f"{PATH}:17:38: case 1, validate entry 1, `action` is `COMPLETED`, which is not valid here. Did you mean `COMPLETE`?"),
-        (_file(validate="      - {type: stap, name: Referral, action: COMPLETE}\n"), f"{PATH}:17:10: case 1, validate entry 1, `type` is `stap`, which is not valid here. Did you mean `step`?"),
-        (_file(activities="      - {type: form, name: PHQ-9}\n"), f"{PATH}:4:9: case 1, activity 1 has no `questions`."),
-        (_file(activities="      - {type: form, name: PHQ-9, questions: [], after: {amount: 2, unit: days}}\n"), f"{PATH}:4:69: case 1, activity 1, `after`, `unit` is `days`, which is not valid here. Did you mean `day`?"),
-        ("cases: {}\n", f"{PATH}:1:1: `cases` must be a list. The cases, each run on its own from the start of the care flow."),
+        (_file(validate="      - {type: stap, name: Referral, action: COMPLETE}\n"), f"{PATH}:17:10: case 1, validate entry 1, `type` is `stap`, which is not one of: step, track, careflow. Did you mean `step`?"),
+        (_file(activities="      - {type: form, name: PHQ-9}\n"), f"{PATH}:4:9: case 1, activity 1 is missing `questions`."),
+        (_file(activities="      - {type: form, name: PHQ-9, questions: [], after: {amount: 2, unit: days}}\n"), f"{PATH}:4:69: case 1, activity 1, `after`, `unit` is `days`, which is not one of: second, minute, hour, day, week, month, year. Did you mean `day`?"),
+        ("cases: {}\n", f"{PATH}:1:1: `cases` must be a list, not a mapping. The cases, each run on its own from the start of the care flow."),
     ],
 )  # fmt: skip
 def test_schema_errors_are_located_and_say_what_to_do(text: str, expected: str) -> None:
@@ -310,3 +310,21 @@ def test_a_review_fits_a_github_comment() -> None:
     text = review_markdown(review, limit=6_000)
     assert len(text) <= 6_000
     assert "… and 75 more (run `syncer test`)" in text or "cut off here" in text
+
+
+def test_a_name_that_fits_two_forms_knows_the_questions_of_both() -> None:
+    """The simulator answers whichever form an action shows; a form named by another's key is one of them
+    (found by the property test: a question of the second form was refused as unknown)."""
+    import copy
+
+    flow = copy.deepcopy(FLOW)
+    phq9 = next(f for f in flow["spec"]["forms"] if f["title"] == "PHQ-9")
+    other = copy.deepcopy(phq9)
+    other.update(id="other-form", key="PHQ-9", title="Another form")  # its key is PHQ-9's title
+    other["questions"] = [{**phq9["questions"][0], "id": "other-q", "key": "OTHER_Q"}]
+    flow["spec"]["forms"].append(other)
+    answers = PHQ9_LOW + '          - {key: OTHER_Q, value: "0"}\n'
+    loaded = load(_file(answers), PATH, "depression-screening", flow)
+    assert [a.key for a in loaded.cases[0].case.activities[0].answers][-1] == "OTHER_Q"
+    with pytest.raises(ValidationError, match="has no question `NOPE`"):
+        load(_file(PHQ9_LOW + '          - {key: NOPE, value: "0"}\n'), PATH, "x", flow)

@@ -53,14 +53,19 @@ def _form(found: Findings, graph: Graph, path: JsonPath, activity: dict[str, Any
             hint,
         )
         return
-    form = forms[0]
+    # The name may fit several forms (one's title, another's key, a title used twice): the simulator
+    # gives the answers to whichever of them an action shows, so a question of any of them is known.
     used = {a.get("form_definition_id") for _step, a in _actions(graph, "form")}
-    if form.get("id") not in used:
+    if not any(form.get("id") in used for form in forms):
         found.warn(
             (*path, "name"),
             f"no action of the flow shows form `{name}`; these answers are never used.",
         )
-    questions = {str(q.get("key")): q for q in form.get("questions") or [] if isinstance(q, dict)}
+    questions: dict[str, dict[str, Any]] = {}
+    for form in forms:
+        for question in form.get("questions") or []:
+            if isinstance(question, dict):
+                questions.setdefault(str(question.get("key")), question)
     for n, answer in enumerate(activity.get("questions") or []):
         _answer(found, (*path, "questions", n), answer, questions, name)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ __all__ = [
     "schema_findings",
     "schema_problems",
 ]
+
+Where = Callable[[JsonPath], str]  # a place in the file, in the reader's words
 
 _SLUG = "^[a-z0-9][a-z0-9-]{0,62}$"
 _TYPE_WORDS = {
@@ -91,41 +94,43 @@ def schema_problems(data: Any, kind: SchemaKind) -> list[tuple[tuple[str | int, 
     ]
 
 
-def schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
+def schema_findings(data: Any, kind: SchemaKind, where: Where | None = None) -> list[Finding]:
     """Every JSON Schema violation of ``data``, in document order, each described once; none, without
-    the Python validator, when the compiled one calls the document valid."""
+    the Python validator, when the compiled one calls the document valid. ``where`` names a place the
+    way the reader of this kind of file counts (default: a dotted path such as ```spec.tracks[0]```)."""
     verdict = compiled.is_valid(data, kind)
     if verdict:
         return []
-    found = full_schema_findings(data, kind)
+    found = full_schema_findings(data, kind, where)
     if not found and verdict is False:
-        return _undescribed(data, kind)
+        return _undescribed(data, kind, where or _where)
     return found
 
 
-def full_schema_findings(data: Any, kind: SchemaKind) -> list[Finding]:
+def full_schema_findings(data: Any, kind: SchemaKind, where: Where | None = None) -> list[Finding]:
     """``schema_findings`` by the Python validator alone (the reference the compiled check is held to)."""
+    name = where or _where
     errors = sorted(
         _validator(kind).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     )
     found: dict[tuple[JsonPath, str], Finding] = {}
     for error in errors:
-        for finding in _describe(error):
+        for finding in _describe(error, name):
             found.setdefault((finding.path, finding.message), finding)
     if errors and not found:  # never valid because no sentence fits: say where, at least
         for error in errors:
-            where = tuple(error.absolute_path)
-            message = f"{_where(where)} is not valid ({error.validator})."
-            found.setdefault((where, message), Finding(where, message, structural=True))
+            path = tuple(error.absolute_path)
+            message = f"{name(path)} is not valid ({error.validator})."
+            found.setdefault((path, message), Finding(path, message, structural=True))
     return list(found.values())
 
 
-def _undescribed(data: Any, kind: SchemaKind) -> list[Finding]:
+def _undescribed(data: Any, kind: SchemaKind, where: Where) -> list[Finding]:
     """The compiled validator refuses what the Python one accepts (the differential tests look for any
     such case): refuse it too, at the places the compiled validator names, never echoing a value."""
     findings = []
     for path in compiled.error_paths(data, kind) or [()]:
-        message = f"{_where(path)} is not valid here (refused by the compiled schema check only)."
+        message = f"{where(path)} is not valid here (refused by the compiled schema check only)."
         hint = "Compare it with the schema; please report this case to the syncer maintainers."
         findings.append(Finding(path, message, hint, structural=True))
     return findings
@@ -157,14 +162,14 @@ def quoted(value: Any) -> str:
     return f"`{text}`" if len(text) <= 60 else f"`{text[:57]}...`"
 
 
-def _describe(error: SchemaError) -> list[Finding]:
+def _describe(error: SchemaError, where: Where) -> list[Finding]:
     path, validator = tuple(error.absolute_path), str(error.validator)
     handler = _HANDLERS.get(validator)
     if handler is not None:
-        return handler(error, path)
+        return handler(error, path, where)
     if validator in ("minLength", "maxLength", "minimum", "maximum", "uniqueItems", "minItems"):
-        return [Finding(path, f"{_where(path)} {_LIMITS[validator].format(error.validator_value)}")]
-    return [Finding(path, f"{_where(path)} is not valid ({validator}).", structural=True)]
+        return [Finding(path, f"{where(path)} {_LIMITS[validator].format(error.validator_value)}")]
+    return [Finding(path, f"{where(path)} is not valid ({validator}).", structural=True)]
 
 
 _LIMITS = {
@@ -177,7 +182,7 @@ _LIMITS = {
 }
 
 
-def _required(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _required(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     properties = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
     findings = []
@@ -189,26 +194,28 @@ def _required(error: SchemaError, path: JsonPath) -> list[Finding]:
                 if description
                 else None
             )
-            findings.append(Finding(path, f"{_where(path)} is missing `{name}`.", hint))
+            findings.append(Finding(path, f"{where(path)} is missing `{name}`.", hint))
     return findings
 
 
-def _unknown_fields(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _unknown_fields(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     if error.validator_value is not False or not isinstance(error.instance, dict):
         return []
-    findings = _fields_outside(_allowed_properties(error.schema, error.instance), error, path)
+    findings = _fields_outside(
+        _allowed_properties(error.schema, error.instance), error, path, where
+    )
     if not findings and not _branches_applying(error.schema, error.instance)[1]:
         # No branch applies (a type syncer does not model): only the common fields are known.
         common = set(error.schema.get("properties", {}))
         carried = "Keep the fields of a type syncer does not model under `vendor_fields`."
         findings = _fields_outside(
-            common, error, path, carried if "vendor_fields" in common else None
+            common, error, path, where, carried if "vendor_fields" in common else None
         )
     return findings
 
 
 def _fields_outside(
-    allowed: set[str], error: SchemaError, path: JsonPath, hint: str | None = None
+    allowed: set[str], error: SchemaError, path: JsonPath, where: Where, hint: str | None = None
 ) -> list[Finding]:
     findings = []
     for name in error.instance:
@@ -221,7 +228,7 @@ def _fields_outside(
             )
             findings.append(
                 Finding(
-                    (*path, name), f"unknown field `{name}` in {_where(path)}.", said, unknown=True
+                    (*path, name), f"unknown field `{name}` in {where(path)}.", said, unknown=True
                 )
             )
     return findings
@@ -245,26 +252,26 @@ def _branches_applying(
     return branches, [b for b in branches if _python_validator(b["if"]).is_valid(instance)]
 
 
-def _not(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _not(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     if error.validator_value == {"required": ["value"]}:
         return [
             Finding(
                 (*path, "value"),
-                f"{_where(path)} is `concealed: true`, so it must not have a `value` in the file.",
+                f"{where(path)} is `concealed: true`, so it must not have a `value` in the file.",
                 "Remove `value:`; secrets never go into Git. An environment gives it under `secrets:` "
                 "as `{from_env: VARIABLE}`.",
             )
         ]
-    return [Finding(path, f"{_where(path)} is not valid here.")]
+    return [Finding(path, f"{where(path)} is not valid here.")]
 
 
-def _type(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _type(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if "from_env" in schema.get("properties", {}):
         return [
             Finding(
                 path,
-                f"secret {_where(path[-1:])} must be `{{from_env: VARIABLE}}`, not a literal value.",
+                f"secret {where(path[-1:])} must be `{{from_env: VARIABLE}}`, not a literal value.",
                 "A secret is never written in this file: put it in an environment variable and name that "
                 "variable with from_env.",
             )
@@ -273,53 +280,60 @@ def _type(error: SchemaError, path: JsonPath) -> list[Finding]:
     words = " or ".join(
         _TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected)
     )
-    message = f"{_where(path)} must be {words}, not {_kind_of(error.instance)}."
+    message = f"{where(path)} must be {words}, not {_kind_of(error.instance)}."
     return [Finding(path, message, schema.get("description"), structural=True)]
 
 
-def _enum(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _enum(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     options = [str(o) for o in error.validator_value]
     shown = quoted(error.instance) if isinstance(error.instance, str) else _kind_of(error.instance)
     close = difflib.get_close_matches(str(error.instance), options, n=1, cutoff=0.5)
     hint = f"Did you mean `{close[0]}`?" if close else None
-    return [
-        Finding(
-            path, f"{_where(path)} is {shown}, which is not one of: {', '.join(options)}.", hint
-        )
-    ]
+    if len(options) <= _OPTIONS_LISTED:
+        message = f"{where(path)} is {shown}, which is not one of: {', '.join(options)}."
+    else:  # a long list would bury the sentence: name the closest, or list them in the hint
+        message = f"{where(path)} is {shown}, which is not valid here."
+        hint = hint or f"Use one of: {', '.join(options)}."
+    return [Finding(path, message, hint)]
 
 
-def _const(error: SchemaError, path: JsonPath) -> list[Finding]:
+_OPTIONS_LISTED = 8
+
+
+def _const(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     hint = "Leave `concealed` out for a visible value." if path[-1:] == ("concealed",) else None
-    return [Finding(path, f"{_where(path)} must be {quoted(error.validator_value)}.", hint)]
+    return [Finding(path, f"{where(path)} must be {quoted(error.validator_value)}.", hint)]
 
 
-def _pattern(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _pattern(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     hint = _PATTERN_HINTS.get(
         str(error.validator_value), f"It must match `{error.validator_value}`."
     )
     if "propertyNames" in error.absolute_schema_path:
         name = str(error.instance)
         return [
-            Finding((*path, name), f"{quoted(name)} is not a valid name in {_where(path)}.", hint)
+            Finding((*path, name), f"{quoted(name)} is not a valid name in {where(path)}.", hint)
         ]
     if (
         path[-1:] and path[-1] in _MAYBE_SECRET
     ):  # a pasted key or a URL with a password: never repeat it
-        return [Finding(path, f"{_where(path)} is not valid.", hint)]
-    return [Finding(path, f"{_where(path)} is {quoted(error.instance)}, which is not valid.", hint)]
+        return [Finding(path, f"{where(path)} is not valid.", hint)]
+    return [Finding(path, f"{where(path)} is {quoted(error.instance)}, which is not valid.", hint)]
 
 
-def _one_of(error: SchemaError, path: JsonPath) -> list[Finding]:
+def _one_of(error: SchemaError, path: JsonPath, where: Where) -> list[Finding]:
     """Descend into the one branch of the instance's type, if there is exactly one; else describe."""
     branches = error.validator_value
+    if branches and all(set(b) == {"required"} for b in branches):  # one of these fields
+        names = " or ".join(f"`{name}`" for b in branches for name in b["required"])
+        return [Finding(path, f"{where(path)} needs {names}.", structural=True)]
     fitting = [i for i, b in enumerate(branches) if _type_fits(b, error.instance)]
     if len(fitting) == 1 and branches[fitting[0]].get("type") in ("object", "array"):
         inner = [c for c in error.context or () if c.relative_schema_path[0] == fitting[0]]
-        return [f for c in inner for f in _describe(c)]
+        return [f for c in inner for f in _describe(c, where)]
     description = (error.schema.get("description") or "").rstrip(".")
     what = f": {description[0].lower()}{description[1:]}" if description else ""
-    return [Finding(path, f"{_where(path)} is not valid{what}.", structural=True)]
+    return [Finding(path, f"{where(path)} is not valid{what}.", structural=True)]
 
 
 def _type_fits(branch: dict[str, Any], instance: Any) -> bool:
