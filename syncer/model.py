@@ -39,6 +39,19 @@ VENDOR_COMPONENTS = "vendor_components"
 VERBATIM_KEYS: frozenset[str] = frozenset({VENDOR_FIELDS, VENDOR_ENTRY_FIELDS, VENDOR_COMPONENTS})
 ENVIRONMENTS_DIR = "environments"
 
+VALUE_TYPES: tuple[str, ...] = (
+    "string",
+    "number",
+    "boolean",
+    "date",
+    "telephone",
+    "numbers_array",
+    "strings_array",
+    "json",
+    "attachments_array",
+)
+"""A data point's value types as Awell names them (``value_type``, ``data_point_value_type``)."""
+
 ANNOTATION_PREFIX = "syncer.io/"
 ANN_LAST_APPLIED_HASH = "syncer.io/last-applied-hash"
 ANN_LAYOUT_HASH = "syncer.io/last-applied-layout-hash"

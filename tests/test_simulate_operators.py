@@ -271,3 +271,11 @@ def test_an_unknown_operator_is_a_problem_not_a_crash() -> None:
     assert judge(_graph(), "missing", {}, 0).problems == (
         "rule `missing` does not exist in the flow",
     )
+
+
+def test_every_value_type_has_its_own_conversion() -> None:
+    """The one list of value types (``syncer.model``) is the one the simulator converts by."""
+    from syncer.model import VALUE_TYPES
+    from syncer.testcases.values import _CONVERTERS
+
+    assert set(_CONVERTERS) == set(VALUE_TYPES)

@@ -26,17 +26,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-VALUE_TYPES = (
-    "string",
-    "number",
-    "boolean",
-    "date",
-    "telephone",
-    "numbers_array",
-    "strings_array",
-    "json",
-    "attachments_array",
-)
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 

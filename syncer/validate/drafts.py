@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import VERBATIM_KEYS
+from ..model import VALUE_TYPES, VERBATIM_KEYS
 from ..yamlio import JsonPath
 from .checker import Checker, display_name, items_of
 
@@ -41,19 +41,6 @@ MODELLED_TRIGGERS = frozenset(
         "track_completed",
         "extension_webhook",
         "ad_hoc",
-    }
-)
-VALUE_TYPES = frozenset(
-    {
-        "string",
-        "number",
-        "boolean",
-        "date",
-        "telephone",
-        "numbers_array",
-        "strings_array",
-        "json",
-        "attachments_array",
     }
 )
 # Data points Awell makes by itself (a form's questions, every step's and track's dates, the patient
