@@ -220,13 +220,7 @@ def load_text_fully(text: str, display: str) -> Document:
         raise ValidationError([_problem_from_error(exc, display, text)]) from None
     except (TypeError, ValueError):  # a list or mapping as a key: no plain data has one
         raise ValidationError([_complex_key(text, display)]) from None
-    document = Document(data=data, path=display, text=text)
-    problems = [
-        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
-    ]
-    if problems:
-        raise ValidationError(problems)
-    return document
+    return _plain_document(data, display, text)
 
 
 def _too_deep(display: str, line: int, column: int) -> Problem:
@@ -296,13 +290,7 @@ def document_from_data(data: Any, text: str, display: str) -> Document:
     """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise _too_large(display, len(text.encode("utf-8")))
-    document = Document(data=data, path=display, text=text)
-    problems = [
-        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
-    ]
-    if problems:
-        raise ValidationError(problems)
-    return document
+    return _plain_document(data, display, text)
 
 
 _PLAIN_HINT = (
@@ -539,3 +527,14 @@ def _float_text(number: float) -> str | None:
 @lru_cache(maxsize=1)
 def _representer() -> Any:
     return _dumper().representer
+
+
+def _plain_document(data: Any, display: str, text: str) -> Document:
+    """``data`` as a document, refused (located) if it holds anything but plain data."""
+    document = Document(data=data, path=display, text=text)
+    problems = [
+        document.problem(path, message, hint) for path, message, hint in _not_plain(data, ())
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return document
