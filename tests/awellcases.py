@@ -22,10 +22,29 @@ VARIANTS = ROOT / "tests" / "fixtures" / "awell-variants"
 ENCRYPTED = tables.ENCRYPTED_PREFIX
 
 
+REAL_ABSENT = (
+    f"the real Awell export is not at {REAL} "
+    "(it lives in ../shared/fixtures/, beside the project, and is read in place)"
+)
+
+
 def real_export() -> Path:
+    """The real export, or a skip that says where it was looked for."""
     if not REAL.is_dir():
-        pytest.skip(f"the real Awell export is not at {REAL} (it lives in ../shared/fixtures/)")
+        pytest.skip(REAL_ABSENT)
     return REAL
+
+
+def present(export: Path) -> Path:
+    """``export``, or a skip when it is the real export and that is absent."""
+    return real_export() if export == REAL else export
+
+
+def exports(real: str = "real", mini: str = "mini") -> list[Any]:
+    """Parameters for a test over both exports: the mini one always runs, the real one skips (with
+    the reason) where it is absent."""
+    absent = [] if REAL.is_dir() else [pytest.mark.skip(REAL_ABSENT)]
+    return [pytest.param(REAL, id=real, marks=absent), pytest.param(MINI, id=mini)]
 
 
 def components(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:

@@ -24,19 +24,16 @@ from syncer.awell import folder as awellio
 from syncer.awell import tables as awell_tables
 from syncer.cli import main
 
+from .awellcases import MINI, REAL, present
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "awell-source-control-export"
-MINI = ROOT / "tests" / "fixtures" / "awell-mini"
 ENCRYPTED = awell_tables.ENCRYPTED_PREFIX
 KEYS = {REAL: "jb-source-control", MINI: "mini-flow-every-component"}
 _MINI_COMPONENTS = awellio.read_export(MINI).components
 
 
 def _source(name: str) -> Path:
-    path = {"real": REAL, "mini": MINI}[name]
-    if not path.is_dir():
-        pytest.skip(f"the real Awell export is not at {path} (it lives in ../shared/fixtures/)")
-    return path
+    return present({"real": REAL, "mini": MINI}[name])
 
 
 @pytest.fixture(params=["mini", "real"])

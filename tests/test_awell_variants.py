@@ -31,7 +31,9 @@ from .awellcases import (
     VARIANTS,
     assert_same_components,
     components,
+    exports,
     forget_secrets,
+    real_export,
 )
 
 VARIANT_KEYS = {
@@ -296,12 +298,7 @@ def _plant(data: st.DataObject, export: dict[str, list[Any]]) -> str:
 
 
 def _exports() -> list[Any]:
-    params = [pytest.param(MINI, id="mini")]
-    if REAL.is_dir():
-        params.append(pytest.param(REAL, id="real"))
-    else:  # a clear reason, and the mini export still runs
-        params.append(pytest.param(REAL, id="real", marks=pytest.mark.skip(f"{REAL} is absent")))
-    return params
+    return exports()
 
 
 @pytest.mark.parametrize("source", _exports())
@@ -365,9 +362,7 @@ def _by_key(export: dict[str, list[Any]]) -> dict[tuple[str, str], Any]:
 
 
 def test_the_real_export_round_trips_component_by_component(tmp_path: Path) -> None:
-    if not REAL.is_dir():
-        pytest.skip(f"{REAL} is absent (it lives in the shared workspace, beside the project)")
-    assert _import(REAL, tmp_path / "repo") == 0
+    assert _import(real_export(), tmp_path / "repo") == 0
     assert (
         main(
             [

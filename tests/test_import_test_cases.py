@@ -11,8 +11,9 @@ import pytest
 
 from syncer import cli
 
+from .awellcases import real_export
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "awell-source-control-export"
 KEY = "jb-source-control"
 TESTS = Path("flows", KEY, "tests", "validation.yaml")
 
@@ -20,9 +21,7 @@ TESTS = Path("flows", KEY, "tests", "validation.yaml")
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
     """A scratch copy of the real export (outside the project), to change its validation.yaml."""
-    if not (REAL / "validation.yaml").is_file():
-        pytest.skip(f"the real Awell export is not at {REAL} (it lives in ../shared/fixtures/)")
-    return Path(shutil.copytree(REAL, tmp_path / "export"))
+    return Path(shutil.copytree(real_export(), tmp_path / "export"))
 
 
 def _import(repo: Path, export: Path, *more: str) -> int:

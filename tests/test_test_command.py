@@ -11,15 +11,14 @@ import pytest
 
 from syncer import cli
 
+from .awellcases import real_export
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "awell-source-control-export"
 KEY = "jb-source-control"
 
 
 def _real() -> Path:
-    if not (REAL / "validation.yaml").is_file():
-        pytest.skip(f"the real Awell export is not at {REAL} (it lives in ../shared/fixtures/)")
-    return REAL
+    return real_export()
 
 
 @pytest.fixture

@@ -21,11 +21,11 @@ from syncer import canonical, model, validate, yamlio
 from syncer.cli import main
 from syncer.errors import ConfigError, Problem
 from syncer.model import Role
+from tests.awellcases import real_export
 from tests.strategies import FLOW_SETTINGS, careflows
 
 FlowFactory = Callable[..., dict[str, Any]]
 ROOT = Path(__file__).resolve().parents[1]
-REAL_EXPORT = ROOT.parent / "shared" / "fixtures" / "awell-source-control-export"
 FLOW_FILE = "flows/intake/flow.yaml"
 ENV_FILE = "environments/production.yaml"
 
@@ -718,9 +718,7 @@ def test_generated_flows_are_valid(flow: dict[str, Any]) -> None:
 def test_the_real_awell_export_imports_into_a_valid_flow(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not REAL_EXPORT.is_dir():
-        pytest.skip(f"the real Awell export is not at {REAL_EXPORT}")
-    assert main(["import-awell", str(REAL_EXPORT), "--repo", str(tmp_path)]) == 0
+    assert main(["import-awell", str(real_export()), "--repo", str(tmp_path)]) == 0
     capsys.readouterr()
     result = validate.check_repository(tmp_path)
     assert result.problems == [] and result.flows == 1 and result.tests == 1

@@ -7,21 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from ..awellcases import exports
 from .conftest import EU_ONLY
 from .landscape import landscape
 
-FIXTURE = (
-    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "awell-source-control-export"
-)
-MINI = Path(__file__).resolve().parents[1] / "fixtures" / "awell-mini"
 
-
-@pytest.mark.parametrize("source", [FIXTURE, MINI], ids=["real-export", "mini-export"])
+@pytest.mark.parametrize("source", exports("real-export", "mini-export"))
 def test_imported_flow_plans_and_applies(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not source.is_dir():
-        pytest.skip(f"{source} is absent (it lives in the shared workspace, beside the project)")
     with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
         result = world.syncer("import-awell", str(source), "--key", "imported")
         assert result.code == 0, result.err

@@ -20,7 +20,7 @@ import pytest
 
 from syncer.awell import folder as awellio
 
-from ..awellcases import MINI, REAL
+from ..awellcases import exports
 from .conftest import EU, EU_ONLY, read_plans
 from .landscape import landscape
 
@@ -74,12 +74,10 @@ def _source_repo(root: Path, versions: list[dict[str, Any]]) -> list[str]:
     return shas
 
 
-@pytest.mark.parametrize("export", [REAL, MINI], ids=["real-export", "mini-export"])
+@pytest.mark.parametrize("export", exports("real-export", "mini-export"))
 def test_published_versions_promote_as_updates_of_one_flow(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not export.is_dir():
-        pytest.skip(f"{export} is absent (it lives in the shared workspace, beside the project)")
     source = tmp_path / "awell"
     shas = _source_repo(source, _versions(export))
     with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
