@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from bench.generate import generate_flow
 from syncer import yamlio
-from syncer.yamlio import emitter
+from syncer.yamlio import dumping, emitter
 from tests.strategies import careflows
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _fast(data: Any) -> str:
-    return emitter.Writer(yamlio._plain_is_str, yamlio._float_text).document(data)
+    return emitter.Writer(dumping.plain_is_str, dumping.float_text).document(data)
 
 
 def _same_as_ruamel(data: Any) -> None:

@@ -27,7 +27,7 @@ _MAX_SIMPLE_KEY = 128
 
 # Trailing blanks, tabs, and characters YAML cannot print raw (C0/C1 controls, line separators, BOM,
 # U+FFFE/U+FFFF): a string with any of them is written double-quoted, with escapes. Shared with
-# ``yamlio._to_node``, which takes the same decisions for ruamel.
+# ``yamlio.dumping._to_node``, which takes the same decisions for ruamel.
 LITERAL_UNSAFE = re.compile(
     r"[ \t]\n|[ \t]$|\r|\t|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]"
 )
@@ -136,7 +136,7 @@ def _single_quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Requested styles, as ``yamlio._to_node`` marks them.
+# Requested styles, as ``yamlio.dumping._to_node`` marks them.
 _PLAIN, _SINGLE, _DOUBLE, _LITERAL = "", "'", '"', "|"
 
 
@@ -329,7 +329,7 @@ class Writer:
 
 
 def _requested(value: str) -> str:
-    """The style ``yamlio._to_node`` asks for: literal block, double, single or plain."""
+    """The style ``yamlio.dumping._to_node`` asks for: literal block, double, single or plain."""
     if "\n" in value:
         if LITERAL_UNSAFE.search(value) or value.startswith((" ", "\n")):
             return _DOUBLE
