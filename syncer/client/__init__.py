@@ -1,4 +1,4 @@
-"""The tenant API client (SPEC 5): one httpx connection pool, retries, ETags, errors translated here.
+"""The tenant API client (SPEC 5): one httpx connection pool, retries, ETags; errors worded in ``failures``.
 
 Every httpx exception and every non-2xx answer becomes a ``TenantError`` subclass whose message names the
 environment, the flow and the HTTP status, and says what to do. Request bodies may carry concealed constant
@@ -7,13 +7,10 @@ values, so they never appear in a message or a log line, and secrets echoed back
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import math
 import os
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,15 +23,15 @@ import httpx
 from syncer import __version__, errors, model
 from syncer.report import logs
 
+from . import failures
+from .settings import check_api_key, request_timeout, ssl_context
 from .tenant_api import (
     Call,
     ClientStats,
     FlowStream,
     Tenant,
-    bounded,
     concealed_values,
     list_items,
-    problem_text,
     retry_after,
 )
 
@@ -93,8 +90,11 @@ class TenantClient:
         self.stats = ClientStats()
         self._timeout = timeout
         self._key_hint = f"${api_key_env}" if api_key_env else f"the API key of {environment}"
-        _check_api_key(api_key, environment, self._key_hint)
+        check_api_key(api_key, environment, self._key_hint)
         self._api_key = api_key
+        self._endpoint = failures.Endpoint(
+            environment, self.base_url, self._key_hint, timeout, api_key
+        )
         self._cache_path = Path(cache_path) if cache_path else None
         self._sleep = sleep  # injectable, so tests count waits instead of spending them
         self._random = random.Random()
@@ -111,7 +111,7 @@ class TenantClient:
             # get_flows runs max_workers requests at once; the pool must not make them queue.
             limits=httpx.Limits(max_connections=self.max_workers + 2),
             transport=transport,
-            verify=_ssl_context(),
+            verify=ssl_context(),
         )
 
     def __enter__(self) -> TenantClient:
@@ -247,14 +247,14 @@ class TenantClient:
         response = self._request(call) if response is None else response
         body = self._parse(response, call)
         if not isinstance(body, dict):
-            raise self._bad_answer(call, response, "JSON that is not an object")
+            raise failures.bad_answer(self._endpoint, call, response, "JSON that is not an object")
         return body
 
     def _list(self, call: Call, response: httpx.Response | None = None) -> list[dict[str, Any]]:
         response = self._request(call) if response is None else response
         items = list_items(self._parse(response, call))
         if items is None:
-            raise self._bad_answer(call, response, "JSON that is not a list")
+            raise failures.bad_answer(self._endpoint, call, response, "JSON that is not a list")
         return items
 
     def _request(self, call: Call) -> httpx.Response:
@@ -276,9 +276,11 @@ class TenantClient:
                     attempt += 1
                     self._wait(call, attempt, None, type(exc).__name__)
                     continue
-                raise self._unreachable(call, exc, attempt + 1) from exc
+                raise failures.unreachable(self._endpoint, call, exc, attempt + 1) from exc
             except httpx.TransportError as exc:  # unsupported scheme, local protocol error
-                raise self._error(call, f"{call.method} {call.path} failed: {exc}") from exc
+                raise failures.error(
+                    self._endpoint, call, f"{call.method} {call.path} failed: {exc}"
+                ) from exc
             status = response.status_code
             if (status == 429 or status >= 500) and attempt < self.retries and call.idempotent:
                 attempt += 1
@@ -286,7 +288,7 @@ class TenantClient:
                 continue
             if 200 <= status < 300 or status == 304:
                 return response
-            raise self._translate(call, response, attempt + 1)
+            raise failures.translate(self._endpoint, call, response, attempt + 1)
 
     def _send_once(self, call: Call) -> httpx.Response:
         content = b"" if call.body is None else json.dumps(call.body, ensure_ascii=False).encode()
@@ -324,7 +326,9 @@ class TenantClient:
         try:
             return response.json()
         except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
-            raise self._bad_answer(call, response, "something that is not JSON") from None
+            raise failures.bad_answer(
+                self._endpoint, call, response, "something that is not JSON"
+            ) from None
 
     def _with_revision(
         self, flow: dict[str, Any], response: httpx.Response, call: Call
@@ -333,82 +337,10 @@ class TenantClient:
         try:
             flow["revision"] = int(revision)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise self._bad_answer(call, response, "a flow without a revision") from None
+            raise failures.bad_answer(
+                self._endpoint, call, response, "a flow without a revision"
+            ) from None
         return flow
-
-    def _bad_answer(self, call: Call, response: httpx.Response, what: str) -> errors.TenantError:
-        kind = bounded(response.headers.get("content-type", "none"), 100)
-        message = (
-            f"{call.method} {call.path} answered with {what} (content-type {kind}); check that "
-            f"{self.base_url} is a syncer tenant API and not a proxy or a login page"
-        )
-        return self._error(call, message, response.status_code)
-
-    def _translate(self, call: Call, response: httpx.Response, attempts: int) -> errors.TenantError:
-        status, detail = response.status_code, problem_text(response, self._secrets(call))
-        kind: type[errors.TenantError] = errors.TenantError
-        if status in (401, 403):
-            kind = errors.AuthError
-            text = f"the tenant {'did not accept' if status == 401 else 'refused'} the API key; "
-            text += f"check the key in {self._key_hint} is this tenant's and has scope {call.scope}"
-        elif status == 404:
-            kind, text = (
-                errors.NotFound,
-                "not found; check the "
-                + ("definition id" if call.flow else f"url {self.base_url}"),
-            )
-        elif status == 412:
-            kind = errors.PreconditionFailed
-            if "If-None-Match" in call.headers:
-                text = "the flow exists already, so it cannot be created"
-            else:
-                read = call.headers.get("If-Match", "?").strip('"')
-                text = f"the flow changed since revision {read} was read"
-            text += "; nothing was written by this request"
-            if attempts > 1:
-                text += ", but an earlier attempt of it may have been applied before its answer was lost"
-            text += "; re-read the flow and plan again"
-        elif status == 422:
-            kind, text = errors.Rejected, "the tenant found the definition invalid; fix the flow"
-        elif status == 409:
-            kind, text = errors.Rejected, "the tenant refused the write (view-only or conflicting)"
-        elif status == 429 or status >= 500:
-            problem = "rate limited us" if status == 429 else "failed with a server error"
-            text = f"the tenant {problem} {attempts} time(s); try again later, and if it persists "
-            text += "check the tenant's status"
-        else:
-            text = "the tenant refused the request"
-        return self._error(call, f"{call.method} {call.path}: {text}{detail}", status, kind)
-
-    def _unreachable(self, call: Call, exc: Exception, attempts: int) -> errors.TenantError:
-        if isinstance(exc, httpx.TimeoutException):
-            what = f"did not answer within {self._timeout:g}s"
-        elif isinstance(exc, httpx.ConnectError):
-            what = "refused the connection or could not be reached"
-        else:
-            what = "dropped the connection"
-        message = (
-            f"{call.method} {self.base_url}{call.path}: the tenant {what} ({type(exc).__name__} after "
-            f"{attempts} attempt(s)); check that it is running and that `url` in "
-            f"environments/{self.environment}.yaml is right"
-        )
-        return self._error(call, message, None, errors.TenantUnreachable)
-
-    def _error(
-        self,
-        call: Call,
-        message: str,
-        status: int | None = None,
-        kind: type[errors.TenantError] = errors.TenantError,
-    ) -> errors.TenantError:
-        # A tenant may echo a concealed value (or, from a proxy, the key) back in `detail`, in any
-        # encoding; and a detail is the tenant's text, so it is bounded before it reaches a terminal.
-        message = model.mask_secrets(message, self._secrets(call))
-        return kind(message, environment=self.environment, flow=call.flow, status=status)
-
-    def _secrets(self, call: Call) -> tuple[str, ...]:
-        """What no message about ``call`` may repeat: its concealed values and the API key."""
-        return (*call.secrets, self._api_key)
 
     # --- the list ETag cache, optionally on disk so that a new process also gets a 304 ---
 
@@ -435,50 +367,6 @@ class TenantClient:
             os.replace(temporary, self._cache_path)  # atomic: a reader never sees half a file
         except OSError as exc:
             log.warning("could not write the list cache %s: %s", self._cache_path, exc)
-
-
-def _check_api_key(key: str, environment: str, where: str) -> None:
-    """Refuse a key no HTTP header can carry (a line break, a space, a non-ASCII character) before
-    httpx does, because httpx's own error would quote it; this message never shows the key."""
-    bad = next((c for c in key if not ("!" <= c <= "~")), None)
-    if bad is None:
-        return
-    what = {"\r": "a carriage return", "\n": "a line break", " ": "a space", "\t": "a tab"}.get(
-        bad, f"the character U+{ord(bad):04X}"
-    )
-    raise errors.ConfigError(
-        f"environment {environment}: the API key in {where} contains {what}; an API key is "
-        "printable ASCII without spaces. Copy the key again from the tenant (a file read with a "
-        "trailing line break or a pasted character is the usual cause)."
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    """httpx's default context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once: loading the CA
-    bundle costs ~20 ms, and reconcile opens one client per environment."""
-    return httpx.create_ssl_context()
-
-
-TIMEOUT_ENV = "SYNCER_HTTP_TIMEOUT"  # seconds each request may take (connect, read, write)
-_DEFAULT_TIMEOUT = 10.0
-
-
-def request_timeout() -> float:
-    """``$SYNCER_HTTP_TIMEOUT`` (a slow tenant, or a test that must not wait long), else 10 s."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return _DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not 0.1 <= seconds <= 600:  # NaN fails too
-        raise errors.ConfigError(
-            f"${TIMEOUT_ENV} is {text[:40]!r}; set it to the seconds a tenant request may take, "
-            f"between 0.1 and 600 (default {_DEFAULT_TIMEOUT:g}), or unset it."
-        )
-    return seconds
 
 
 def client_for(environment: model.Environment, **kw: Any) -> Tenant:
