@@ -1,6 +1,7 @@
 """The README stays true to the code (sqlite-utils' test_docs habit): the architecture table lists exactly
 the modules that exist, the exit-code table is the code's, the modules called pure import no I/O library,
-no command imports another, and the top level reads in one screen."""
+no command imports another, the top level reads in one screen, the command reference names every command
+and only flags that exist, and every `make` target it names is in the Makefile."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +137,44 @@ def test_the_tenant_server_imports_neither_client_nor_plan_nor_reconcile() -> No
         in (["syncer", "client"], ["syncer", "plan"], ["syncer", "reconcile"])
     ]
     assert shared == []
+
+
+def _subparsers(parser: Any) -> dict[str, Any]:
+    """The sub-commands of an argparse parser, by name."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _reference_rows() -> list[tuple[str, str]]:
+    """(command, its synopsis) of each row of the README's command reference."""
+    rows = []
+    for line in _section("Command reference").splitlines():
+        match = re.match(r"\| `syncer ([a-z-]+(?: serve)?)(.*?)`", line)
+        if match:
+            rows.append((match.group(1), match.group(2)))
+    return rows
+
+
+def test_the_command_reference_names_every_command_and_only_flags_that_exist() -> None:
+    commands = _subparsers(cli.build_parser())
+    rows = _reference_rows()
+    named = {name.split()[0] for name, _synopsis in rows}
+    assert named == set(commands), "the command reference and the parser disagree"
+    for name, synopsis in rows:
+        parser = commands[name.split()[0]]
+        if " " in name:  # `tenant serve`
+            parser = _subparsers(parser)[name.split()[1]]
+        accepted = {option for action in parser._actions for option in action.option_strings}
+        for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", synopsis):
+            assert flag in accepted, f"`syncer {name}`: README names {flag}, the parser has not"
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    named = set(re.findall(r"`make ([a-z][a-z-]*)", README))
+    assert named <= targets, named - targets
