@@ -52,6 +52,18 @@ VALUE_TYPES: tuple[str, ...] = (
 )
 """A data point's value types as Awell names them (``value_type``, ``data_point_value_type``)."""
 
+SIGNERS_ENV = "SYNCER_ALLOWED_SIGNERS"
+"""The operator's variable naming the allowed-signers file for every environment of a run."""
+
+
+def signers_variable_of(environment: str) -> str:
+    """The operator's variable for one environment's allowed signers, e.g.
+    ``SYNCER_ALLOWED_SIGNERS_PRODUCTION_EU``. With ``SIGNERS_ENV`` these are the only names
+    ``verify.allowed_signers_env`` may use: syncer verifies whenever one of them is set, so that a
+    commit cannot switch its own verification off by deleting ``verify``."""
+    return f"{SIGNERS_ENV}_{re.sub(r'[^A-Z0-9]', '_', environment.upper())}"
+
+
 ANNOTATION_PREFIX = "syncer.io/"
 ANN_LAST_APPLIED_HASH = "syncer.io/last-applied-hash"
 ANN_LAYOUT_HASH = "syncer.io/last-applied-layout-hash"

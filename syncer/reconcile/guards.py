@@ -6,9 +6,10 @@ defers writes. Each refusal is a ``model.Hold``: a sentence a person reads in th
 report, naming the commit and its signer, or the window and when it next opens.
 
 The allowed signers never come from the repository being verified (a commit would vouch for itself):
-``verify.allowed_signers_env`` names an environment variable the operator sets to a file outside it.
-``$SYNCER_ALLOWED_SIGNERS``, when the operator sets it, makes verification mandatory for every
-environment, so that a commit cannot switch its own verification off by editing an environment file.
+``verify.allowed_signers_env`` names an environment variable the operator sets to a file outside it,
+and only the operator's two names are allowed there: ``$SYNCER_ALLOWED_SIGNERS`` (every environment)
+and ``$SYNCER_ALLOWED_SIGNERS_<ENVIRONMENT>`` (one). Either, when set, makes verification mandatory
+whatever the environment file says, so that a commit cannot switch its own verification off.
 """
 
 from __future__ import annotations
@@ -18,21 +19,21 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import vcs
-from ..model import Environment, Hold, HoldKind, Window
+from ..model import SIGNERS_ENV, Environment, Hold, HoldKind, Window, signers_variable_of
 from ..workspace import Workspace
 from .windows import is_open, next_open, writes_allowed
-
-SIGNERS_ENV = "SYNCER_ALLOWED_SIGNERS"
 
 __all__ = ["SIGNERS_ENV", "may_write", "signer_variables", "verify_hold", "window_hold"]
 
 
 def signer_variables(env: Environment) -> list[str]:
-    """The variables naming the allowed-signers files a commit written to ``env`` must satisfy:
-    the environment's own (``verify``) and the operator's ``$SYNCER_ALLOWED_SIGNERS`` when set."""
+    """The variables naming the allowed-signers files a commit written to ``env`` must satisfy: the
+    environment's own (``verify``), and each of the operator's (``$SYNCER_ALLOWED_SIGNERS``,
+    ``$SYNCER_ALLOWED_SIGNERS_<ENV>``) that is set, whatever the commit's environment file says."""
     names = [env.allowed_signers_env or SIGNERS_ENV] if env.signed_commits else []
-    if os.environ.get(SIGNERS_ENV) and SIGNERS_ENV not in names:
-        names.append(SIGNERS_ENV)
+    for operator in (SIGNERS_ENV, signers_variable_of(env.name)):
+        if os.environ.get(operator, "").strip() and operator not in names:
+            names.append(operator)
     return names
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import difflib
 import zoneinfo
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from ..canonical import render_flow, to_file_form
-from ..errors import Problem, ValidationError
-from ..model import plain_http_to_remote
+from ..errors import ConfigError, Problem, ValidationError
+from ..model import SIGNERS_ENV, plain_http_to_remote, signers_variable_of
 from ..yamlio import Document, JsonPath, document_from_data
 from . import semantics
+from .environment import duration_seconds
 from .schema import Finding, SchemaKind, full_schema_findings, quoted, schema_findings
 
 
@@ -111,6 +113,19 @@ def _environment_meaning(doc: Document, data: dict[str, Any]) -> Iterator[Proble
                 f"{quoted(window.get('cron'))} is not a valid cron expression.",
                 "Use five fields: minute hour day-of-month month day-of-week, e.g. `0 7 * * 1-5`.",
             )
+        elif not _cron_fires(str(window.get("cron"))):
+            yield doc.problem(
+                (*path, "cron"),
+                f"{quoted(window.get('cron'))} never fires (a day no month has, such as 30 February).",
+                "Check the day-of-month and month fields, e.g. `0 0 28 2 *` for 28 February.",
+            )
+        if _seconds(window.get("duration")) > _DURATION_LIMIT:
+            yield doc.problem(
+                (*path, "duration"),
+                f"a window of {quoted(window.get('duration'))} is longer than a year (366d).",
+                "Write at most 366d; a freeze with no end is not a window: give the environment no "
+                "`target` role instead, or add a deny window each year.",
+            )
         if not _timezone_valid(str(window.get("timezone"))):
             zone = str(window.get("timezone"))
             close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
@@ -150,6 +165,17 @@ def _trust_problems(doc: Document, data: dict[str, Any]) -> Iterator[Problem]:
             "Keep the allowed-signers file outside the repository, set an environment variable to "
             "its path, and name that variable: `allowed_signers_env: SYNCER_ALLOWED_SIGNERS`.",
         )
+    elif _foreign_signers_variable(data):
+        name = str(data.get("name", ""))
+        own = signers_variable_of(name)
+        yield doc.problem(
+            ("verify", "allowed_signers_env"),
+            f"`verify.allowed_signers_env` must be `{own}` or `{SIGNERS_ENV}`: syncer verifies "
+            "whenever one of those is set, whatever the commit says; with any other name a commit "
+            "could switch its own verification off by deleting `verify`.",
+            f"Name `{own}` (this environment) or `{SIGNERS_ENV}` (every environment), and set it in "
+            "the job to the allowed-signers file's path, outside the repository.",
+        )
     elif verify.get("signed_commits") and not verify.get("allowed_signers_env"):
         yield doc.problem(
             ("verify",),
@@ -163,6 +189,28 @@ def _cron_valid(expression: str) -> bool:
     from croniter import croniter
 
     return len(expression.split()) == 5 and bool(croniter.is_valid(expression))
+
+
+def _cron_fires(expression: str) -> bool:
+    """Whether a valid cron expression ever fires (``0 0 30 2 *`` does not; 29 February does)."""
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        croniter(expression, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
+
+
+_DURATION_LIMIT = 366 * 24 * 3600
+
+
+def _seconds(duration: Any) -> int:
+    """A window's duration in seconds, 0 when it is not one (the schema words that)."""
+    try:
+        return duration_seconds(str(duration))
+    except ConfigError:
+        return 0
 
 
 def _timezone_valid(name: str) -> bool:
@@ -196,3 +244,11 @@ def check_definition(
     """A tenant's definition checked as the file it would be in Git: file form, text, located check."""
     document = to_file_form(definition)
     return check_rendered(document, render_flow(document), display, key, warnings)
+
+
+def _foreign_signers_variable(data: dict[str, Any]) -> bool:
+    """``verify.allowed_signers_env`` names a variable that is not the operator's (``model``)."""
+    variable = (data.get("verify") or {}).get("allowed_signers_env")
+    if not isinstance(variable, str) or not variable:
+        return False
+    return variable not in (SIGNERS_ENV, signers_variable_of(str(data.get("name", ""))))

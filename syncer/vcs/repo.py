@@ -128,8 +128,10 @@ def file_at(repo: git.Repo, ref: str, path: str) -> bytes | None:
 
 def dirty_files(repo: git.Repo, paths: Sequence[str] = ()) -> list[str]:
     """Modified, staged or untracked files (optionally only under ``paths``), each named: an
-    untracked folder is listed file by file, a rename by both of its paths."""
-    args = ["--porcelain=v1", "-z", "--untracked-files=all", "--", *paths]
+    untracked folder is listed file by file, a rename by both of its paths. Also what ``git status``
+    hides: an ignored YAML file (syncer reads it all the same) and an edit to a file marked
+    skip-worktree or assume-unchanged."""
+    args = ["--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional", "--", *paths]
     entries = repo.git.status(*args).split("\0")
     found: set[str] = set()
     index = 0
@@ -138,11 +140,41 @@ def dirty_files(repo: git.Repo, paths: Sequence[str] = ()) -> list[str]:
         index += 1
         if len(entry) < 4:
             continue
+        if entry.startswith("!!") and not entry.endswith(_READ_SUFFIXES):
+            continue  # ignored, and nothing syncer reads (an editor's backup, a .DS_Store)
         found.add(entry[3:])
         if entry[0] in "RC":  # a rename or copy: its source path follows
             found.add(entries[index])
             index += 1
-    return sorted(found)
+    return sorted(found | set(_hidden_edits(repo, paths)))
+
+
+_READ_SUFFIXES = (".yaml", ".yml")
+
+
+def _hidden_edits(repo: git.Repo, paths: Sequence[str]) -> list[str]:
+    """Files marked skip-worktree (``S``) or assume-unchanged (a lower-case tag) whose content differs
+    from the index: ``git status`` does not show them, and a run would write them unrecorded."""
+    hidden = []
+    for line in repo.git.ls_files("-v", "-z", "--", *paths).split("\0"):
+        if len(line) > 2 and (line[0] == "S" or line[0].islower()):
+            hidden.append(line[2:])
+    if not hidden:
+        return []
+    staged = {}
+    for line in repo.git.ls_files("-s", "-z", "--", *hidden).split("\0"):
+        if line:
+            meta, path = line.split("\t", 1)
+            staged[path] = meta.split()[1]
+    root = Path(repo.working_tree_dir or ".")
+    changed = []
+    for path in hidden:
+        file = root / path
+        if not file.is_file():
+            continue  # a sparse checkout leaves it out: nothing is read from it
+        if repo.git.hash_object("--", path) != staged.get(path):
+            changed.append(path)
+    return changed
 
 
 def current_branch(repo: git.Repo) -> str | None:

@@ -218,3 +218,61 @@ def test_without_verify_a_dirty_work_tree_needs_allow_dirty_and_is_recorded(
         assert first_step_title(live["definition"]) == "Uncommitted title"
         assert live["annotations"][ANN_GIT_COMMIT] == head  # a real commit, never `<sha>-dirty`
         assert live["annotations"][ANN_UNCOMMITTED] == f"flows/{BP}/flow.yaml"
+
+
+def test_an_environment_s_own_signers_variable_cannot_be_switched_off_by_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, people: dict[str, Signer]
+) -> None:
+    """Found by probing: with a variable of the environment's own (not $SYNCER_ALLOWED_SIGNERS), an
+    unsigned commit that deleted `verify` was applied. The operator's per-environment variable, when
+    set, makes verification due whatever the commit says; any other name is refused by validate."""
+    own = "SYNCER_ALLOWED_SIGNERS_PRODUCTION_EU"
+    monkeypatch.delenv("SYNCER_ALLOWED_SIGNERS", raising=False)
+    monkeypatch.setenv(own, str(allowed_signers(tmp_path / "operator" / "eu", people["alice"])))
+    verified = {**EU_ONLY, EU: {**EU_ONLY[EU], "verify": {**VERIFY, "allowed_signers_env": own}}}
+    with landscape(tmp_path, monkeypatch, verified) as world:
+        world.seed("sandbox", example_flow(BP))
+        assert world.syncer("export", "--env", "sandbox").code == 0
+        commit(world, "Export", people["alice"])
+        assert world.syncer("reconcile").code == 0
+        before = _live_title(world)
+
+        _retitle_in_git(world, "MALLORY")
+        write_environment(world.repo, EU, world.tenants[EU].url, EU_ONLY[EU])  # verify deleted
+        sha = commit(world, "Drop verification")  # unsigned
+        err, _plan, _report = _refused(world)
+        assert "unsigned" in err and sha[:12] in err and own in err
+        assert _live_title(world) == before
+
+        foreign = {**VERIFY, "allowed_signers_env": "PROD_EU_SIGNERS"}
+        write_environment(world.repo, EU, world.tenants[EU].url, {**EU_ONLY[EU], "verify": foreign})
+        checked = world.syncer("validate")
+        assert checked.code == 1
+        assert "environments/production-eu.yaml" in checked.err and own in checked.err
+
+
+def test_what_git_status_hides_is_uncommitted_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by probing: an ignored flow file, and an edit to a file marked skip-worktree, were
+    applied as if committed (`git status` shows neither)."""
+    with landscape(tmp_path, monkeypatch, EU_ONLY) as world:
+        world.seed("sandbox", example_flow(BP))
+        assert world.syncer("export", "--env", "sandbox", "--commit").code == 0
+        (world.repo / ".gitignore").write_text("flows/depression-screening/\n*.swp\n", "utf-8")
+        commit(world, "Ignore a folder")
+        ignored = world.repo / "flows" / "depression-screening" / "flow.yaml"
+        ignored.parent.mkdir(parents=True)
+        ignored.write_text(render_flow(example_flow("depression-screening")), "utf-8")
+        (world.repo / "flows" / BP / "notes.swp").write_text("an editor's backup", "utf-8")
+        result = world.syncer("apply", "--yes")
+        assert result.code == 1 and "flows/depression-screening/flow.yaml" in result.err
+        assert "notes.swp" not in result.err  # ignored, and nothing syncer reads
+        ignored.unlink()
+
+        world.git().git.update_index("--skip-worktree", f"flows/{BP}/flow.yaml")
+        _retitle_in_git(world, "Hidden edit")
+        result = world.syncer("apply", "--yes")
+        assert result.code == 1 and f"flows/{BP}/flow.yaml" in result.err, result.err
+        assert world.syncer("apply", "--yes", "--allow-dirty").code == 0
+        assert world.live(EU, BP)["annotations"][ANN_UNCOMMITTED] == f"flows/{BP}/flow.yaml"
