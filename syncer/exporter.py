@@ -33,7 +33,7 @@ from .model import FLOW_KEY_PATTERN, Environment
 from .validate import check_rendered
 from .workspace import FLOWS_DIR, Workspace, ensure_schemas
 from .workspace import cache as parse_cache
-from .yamlio import decode, load_text, write_text_atomically
+from .yamlio import decode, load_text, refuse_links_out, write_text_atomically
 
 if TYPE_CHECKING:
     import git
@@ -81,6 +81,7 @@ def export(
     live_ids = {str(s["definition_id"]) for s in summaries}
     if not flow_keys:
         result.deleted_in_source = sorted(k for i, k in known.items() if i not in live_ids)
+    refuse_links_out(ws.root, [*result.written, *result.removed_paths])
     if not force:
         _refuse_overwrites(ws.root, repo, [*result.written, *result.removed_paths])
     if branch and repo is not None:

@@ -374,3 +374,15 @@ def test_history_needs_published_versions(
     err = capsys.readouterr().err
     assert 'no commit from Awell Studio ("Publish version N from Awell Studio")' in err
     assert "--ref REF" in err and len(_messages(target)) == 1
+
+
+def test_import_never_writes_through_a_link_out_of_the_repository(tmp_path: Path) -> None:
+    from .awellcases import MINI
+
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / "flows").mkdir(parents=True)
+    outside.mkdir()
+    (repo / "flows" / "mini").symlink_to(outside, target_is_directory=True)
+    code = main(["import-awell", str(MINI), "--key", "mini", "--repo", str(repo), "--force"])
+    assert code == 1
+    assert list(outside.iterdir()) == []

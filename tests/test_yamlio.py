@@ -200,3 +200,21 @@ def test_dump_then_load_gives_the_data_back_and_dump_is_a_fixed_point(data: dict
     loaded = yamlio.load_text(text, "f").data
     assert loaded == data
     assert yamlio.dump(loaded) == text
+
+
+def test_an_atomic_write_keeps_the_file_s_mode_or_follows_the_umask(tmp_path: Path) -> None:
+    """Found by a newcomer's walk-through: every file syncer wrote came out 0600 (mkstemp's mode),
+    and an existing 0644 file lost its mode."""
+    import os
+    import stat
+
+    new = tmp_path / "new.yaml"
+    old_umask = os.umask(0o022)
+    os.umask(old_umask)
+    yamlio.write_text_atomically(new, "a: 1\n")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~old_umask
+    kept = tmp_path / "kept.yaml"
+    kept.write_text("a: 1\n", "utf-8")
+    kept.chmod(0o640)
+    yamlio.write_text_atomically(kept, "a: 2\n")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text("utf-8") == "a: 2\n"

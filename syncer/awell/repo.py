@@ -83,6 +83,7 @@ def import_folder(
     for flow in imported:
         _check_target(repo, flow, force=force, known=known)
         _check_tests_target(repo, flow.tests, replace=force)
+    yamlio.refuse_links_out(repo, [p for flow in imported for p in _targets(flow)])
     for flow in imported:
         _write(repo, flow)
     return imported
@@ -92,6 +93,11 @@ def _not_read(flow: Imported) -> None:
     if flow.tests is not None:  # REPO@COMMIT:validation.yaml from Git: the file's own name
         read = flow.tests.source.name.rsplit(":", 1)[-1]
         flow.ignored = [name for name in flow.ignored if name != read]
+
+
+def _targets(flow: Imported) -> list[Path]:
+    """The repository-relative files ``_write`` writes for ``flow``."""
+    return [Path(flow.file.relative), *([flow.tests.relative] if flow.tests else [])]
 
 
 def _write(repo: Path, flow: Imported) -> list[str]:
@@ -273,6 +279,7 @@ def _import_commit(
     for flow in imported:
         _check_same_flow(flow, known)
         _check_tests_target(repo, flow.tests, replace=_imported_before(target, flow.tests))
+    yamlio.refuse_links_out(repo, [p for flow in imported for p in _targets(flow)])
     paths = [path for flow in imported for path in _write(repo, flow)]
     copied = ensure_schemas(repo)
     paths += copied

@@ -7,7 +7,7 @@ from pathlib import Path
 import git
 
 from ..errors import GitError
-from ..yamlio import write_text_atomically
+from ..yamlio import refuse_links_out, write_text_atomically
 from .repo import (
     branch_exists,
     checkout,
@@ -29,12 +29,14 @@ def commit_on_branch(
     original = current_branch(repo) or head_commit(repo)
     if original is None:
         raise GitError("the repository has no commit yet; commit the flows first.")
+    refuse_links_out(root, [rel])  # before a branch exists
     if branch_exists(repo, branch):
         checkout(repo, branch)
     else:
         checkout_new_branch(repo, branch, start)
     written = False
     try:
+        refuse_links_out(root, [rel])  # the branch's own tree may differ
         path = root / rel
         if path.is_file() and path.read_text("utf-8") == text:
             return None

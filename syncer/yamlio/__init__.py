@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.reader import ReaderError
 
-from ..errors import Problem, ValidationError
+from ..errors import ConfigError, Problem, ValidationError
 from . import emitter, fast
 from .dumping import dump, dump_with_ruamel
 
@@ -48,6 +49,7 @@ __all__ = [
     "load_text",
     "load_text_fully",
     "read_text",
+    "refuse_links_out",
     "write_text_atomically",
 ]
 
@@ -141,13 +143,40 @@ def read_text(path: Path, display: str | None = None) -> str:
     return decode(path.read_bytes(), shown)
 
 
+_UMASK = os.umask(0o022)  # read once, at import, before any thread runs; set back at once
+os.umask(_UMASK)
+
+
+def refuse_links_out(root: Path, targets: Iterable[str | Path]) -> None:
+    """Refuse, before anything is written, a target (relative to ``root``) that a symbolic link leads
+    out of ``root``: a write through ``flows/<key>`` linked elsewhere would change a file outside the
+    repository."""
+    top = root.resolve()
+    for rel in targets:
+        target = root / rel
+        where = target.resolve()  # follows every link on the way, the file's own included
+        if not where.is_relative_to(top):
+            raise ConfigError(
+                f"{Path(rel).as_posix()} leads outside the repository through a symbolic link (to "
+                f"{where}); syncer writes only inside {top}, and nothing was written. Replace the "
+                "link with a real folder or file."
+            )
+
+
 def write_text_atomically(target: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file.
+    The file keeps its mode, or gets the one any new file gets here (``0666`` less the umask), not
+    the ``0600`` of a temporary file."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_UMASK
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
         os.replace(temporary, target)

@@ -74,3 +74,26 @@ def test_export_commits_only_what_it_wrote(world: Landscape) -> None:
     assert committed == [f"flows/{BP}/flow.yaml"]
     staged = sorted(repo.git.diff("--cached", "--name-only").split())
     assert staged == ["environments/production-eu.yaml", "notes.txt"]  # still staged, untouched
+
+
+def test_export_never_writes_through_a_link_out_of_the_repository(
+    world: Landscape, tmp_path: Path
+) -> None:
+    """Found by probing: `flows/<key>` linked to a folder outside made export overwrite a file there."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "flow.yaml").write_text("# outside, precious\n", "utf-8")
+    folder = world.repo / "flows" / DS
+    for file in folder.iterdir():
+        file.unlink()
+    folder.rmdir()
+    folder.symlink_to(outside, target_is_directory=True)
+    world.edit("sandbox", BP, retitle("Changed in Sandbox"))
+    before = (world.repo / "flows" / BP / "flow.yaml").read_text("utf-8")
+    for argv in ((), ("--force",), ("--commit",)):
+        result = world.syncer("export", "--env", "sandbox", *argv)
+        assert result.code == 1, argv
+        assert f"flows/{DS}/flow.yaml" in result.err and "symbolic link" in result.err
+        assert "Traceback" not in result.err
+    assert (outside / "flow.yaml").read_text("utf-8") == "# outside, precious\n"
+    assert (world.repo / "flows" / BP / "flow.yaml").read_text("utf-8") == before  # nothing written
