@@ -112,6 +112,17 @@ def _command(
     return parser
 
 
+def _port(text: str) -> int:
+    """A TCP port (0 picks a free one), refused as a usage error otherwise, never a traceback."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, not {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code:>3}  {text.replace('`', '')}" for code, text in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
@@ -369,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", required=True)
     serve.add_argument("--kind", choices=("sandbox", "production"), required=True)
     serve.add_argument("--region", default="")
-    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--port", type=_port, required=True)
     serve.add_argument("--db", required=True, metavar="FILE")
     serve.add_argument("--keys", metavar="FILE", help="YAML list of {name, key, scopes}")
 
@@ -381,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--serve",
-        type=int,
+        type=_port,
         nargs="?",
         const=8080,
         metavar="PORT",
@@ -413,7 +424,7 @@ def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1; any other needs $SYNCER_STATUS_TOKEN)",
     )
-    p.add_argument("--port", type=int, default=8080, help="port to listen on (8080; 0 picks one)")
+    p.add_argument("--port", type=_port, default=8080, help="port to listen on (8080; 0 picks one)")
     p.add_argument(
         "--db",
         metavar="FILE",

@@ -80,3 +80,22 @@ def test_publish_help_says_one_environment(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out.splitlines()
     env_help = next(line for line in out if line.strip().startswith("--env NAME"))
     assert "exactly one" in env_help and "repeatable" not in env_help
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--port", "99999"],
+        ["demo", "--serve", "99999"],
+        ["tenant", "serve", "--name", "t", "--kind", "sandbox", "--port", "-1", "--db", "t.db"],
+        ["serve", "--port", "eighty"],
+    ],
+)
+def test_every_port_is_checked_before_anything_runs(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a newcomer's walk-through: `serve --port 99999` ended in a traceback (exit 4)."""
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "--port" in err or "--serve" in err
+    assert "Traceback" not in err

@@ -149,6 +149,9 @@ def _subparsers(parser: Any) -> dict[str, Any]:
     return {}
 
 
+_SAID_ONCE = {"--repo", "--env", "--output", "--log-format"}  # in the paragraph above the table
+
+
 def _reference_rows() -> list[tuple[str, str]]:
     """(command, its synopsis) of each row of the README's command reference."""
     rows = []
@@ -169,8 +172,17 @@ def test_the_command_reference_names_every_command_and_only_flags_that_exist() -
         if " " in name:  # `tenant serve`
             parser = _subparsers(parser)[name.split()[1]]
         accepted = {option for action in parser._actions for option in action.option_strings}
-        for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", synopsis):
+        named_flags = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", synopsis))
+        for flag in named_flags:
             assert flag in accepted, f"`syncer {name}`: README names {flag}, the parser has not"
+        unnamed = [
+            max(action.option_strings, key=len)
+            for action in parser._actions
+            if action.option_strings
+            and action.help != "==SUPPRESS=="  # a flag for tests, hidden from --help
+            and not set(action.option_strings) & (named_flags | _SAID_ONCE | {"--help"})
+        ]
+        assert not unnamed, f"`syncer {name}`: the README does not name {sorted(unnamed)}"
 
 
 def test_every_make_target_the_readme_names_exists() -> None:

@@ -792,6 +792,27 @@ def test_windows_and_verify_are_checked(repo: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("window", "field", "said"),
+    [
+        ('cron: "0 0 30 2 *", duration: 1h', "cron", "never fires"),
+        ('cron: "0 0 29 2 *", duration: 99999999999h', "duration", "longer than a year"),
+    ],
+)
+def test_a_window_that_would_crash_the_reconciler_is_refused(
+    window: str, field: str, said: str
+) -> None:
+    """Found by probing: validate passed both, and apply and reconcile then died with a traceback."""
+    text = ENVIRONMENT.replace('cron: "0 7 * * 1-5", duration: 11h', window)
+    doc = yamlio.load_text(text, ENV_FILE)
+    line, column = doc.locate(("windows", 0, field))
+    problems = [str(p) for p in validate.check_environment(doc, "production")]
+    assert problems == [p for p in problems if said in p] and len(problems) == 1, problems
+    assert problems[0].startswith(f"{ENV_FILE}:{line}:{column}: ")
+    fine = text.replace("30 2", "29 2").replace("99999999999h", "366d")
+    assert validate.check_environment(yamlio.load_text(fine, ENV_FILE), "production") == []
+
+
 def test_allowed_signers_in_the_repository_are_refused_saying_why(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -876,3 +897,14 @@ def test_a_linked_flow_out_of_the_repository_is_refused_in_a_full_walk(
         "error: flows/linked/flow.yaml: `flows/linked/flow.yaml` is outside the repository" in err
     )
     assert validate.validate_repository(repo, [Path("environments")]) == []
+
+
+def test_placeholders_in_the_flow_s_own_title_must_resolve(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/flow-format.md says every string; `metadata` was not checked (a newcomer's walk-through)."""
+    text = _edit(repo, FLOW_FILE, "  title: Intake\n", "  title: Intake {{constants.NOPE}}\n")
+    line = text.splitlines().index("  title: Intake {{constants.NOPE}}") + 1
+    code, _out, err = _validate(repo, capsys)
+    assert code == 1
+    _assert_error(err, f"{FLOW_FILE}:{line}:", "`{{constants.NOPE}}` names no constant")

@@ -4,7 +4,7 @@ Three reference tenants (Sandbox, Production EU, Production US) run in this proc
 SQLite files under the work folder. The story: seed Sandbox with the example flows, export them to a
 scratch Git repository, plan, apply to both Production tenants (publishing nothing), make a hotfix in
 Production EU as a Studio user would, change the same flow in Sandbox and export again, and show the plan
-that flags the drift and refuses to overwrite it.
+that flags the conflict (a hotfix in Production, a change in Git) and refuses to overwrite it.
 """
 
 from __future__ import annotations
@@ -230,8 +230,9 @@ def _serve(story: Story, port: int) -> int:
 
     story.say(
         "10. syncer serve",
-        f"Status page: http://127.0.0.1:{port}/ (the drift in production-eu is in its banner; "
-        f"metrics at /metrics). Ctrl-C stops the service and the tenants.",
+        f"Status page: http://127.0.0.1:{port}/ (the conflict in production-eu, the hotfix against "
+        "Git's change, is in its banner; metrics at /metrics). Ctrl-C stops the service and the "
+        "tenants.",
     )
     db = story.workdir / "serve.db"
     return serve(settings_for(story.repo, (), None, 60.0, None, db, "demo-ci", port=port))

@@ -51,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from ..tenant.embedded import HOST, bind_socket, server_for
     from ..tenant.storage import Store
 
-    if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port must be between 0 and 65535, not {args.port}.")
     keyring = load_keyring(args.keys)
     store = Store(Path(args.db), name=args.name, kind=args.kind, region=args.region)
     sock = bind_socket(args.port)

@@ -336,9 +336,15 @@ def exit_code(results: Sequence[ApplyResult], plans: Sequence[EnvironmentPlan]) 
 def load_saved_plan(path: str) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__  # the words, not Python's "[Errno 2] ..." form
         raise UsageError(
-            f"cannot read the saved plan {path}: {exc}. Save one with `syncer plan --out FILE`."
+            f"cannot read the saved plan {path}: {why.lower()}. Save one with `syncer plan --out FILE`."
+        ) from None
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot read the saved plan {path}: it is not JSON ({exc}). Save one with `syncer plan "
+            "--out FILE`."
         ) from None
     items = data if isinstance(data, list) else [data]
     try:

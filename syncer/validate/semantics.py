@@ -34,6 +34,7 @@ def check_meaning(doc: Document) -> tuple[list[Problem], list[Problem]]:
     _check_tracks(checker)
     check_actions(checker)
     check_components(checker)
+    check_placeholders(checker, checker.doc.data.get("metadata") or {}, ("metadata",))
     check_placeholders(checker, checker.spec, ("spec",))
     _check_layout(checker)
     check_drafts(checker)

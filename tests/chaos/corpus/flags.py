@@ -127,6 +127,21 @@ CASES: tuple[Case, ...] = (
         repo=False,
     ),
     Case(
+        "flag-serve-port-out-of-range",
+        FLAG,
+        ("serve", "--port", "99999"),
+        1,
+        ("--port", "between 0 and 65535"),
+    ),
+    Case(
+        "flag-demo-serve-port-out-of-range",
+        FLAG,
+        ("demo", "--serve", "99999"),
+        1,
+        ("--serve", "between 0 and 65535"),
+        repo=False,
+    ),
+    Case(
         "flag-backport-unknown-flow",
         FLAG,
         ("backport", "--env", EU, "--flow", "no-such-flow"),
