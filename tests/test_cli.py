@@ -99,3 +99,17 @@ def test_every_port_is_checked_before_anything_runs(
     err = capsys.readouterr().err
     assert "--port" in err or "--serve" in err
     assert "Traceback" not in err
+
+
+def test_serve_keeps_its_run_history_outside_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/operations.md says the database is never inside the repository; it was accepted."""
+    import git
+
+    git.Repo.init(tmp_path)
+    code = cli.main(["serve", "--repo", str(tmp_path), "--db", str(tmp_path / "serve.db")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "inside the repository" in err and "Traceback" not in err
+    assert not (tmp_path / "serve.db").exists()

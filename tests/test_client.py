@@ -97,6 +97,24 @@ def test_503_twice_then_200_succeeds_after_three_requests(
     assert 0 <= sleeps[0] <= 0.01 and 0 <= sleeps[1] <= 0.02
 
 
+def test_a_retry_is_a_log_event_with_its_environment(server: FaultServer) -> None:
+    """A newcomer's walk-through: retry lines were plain log records, the environment only in
+    their text, while the README says every event carries it."""
+    import io
+    import json
+
+    from syncer.report import logs
+
+    out = io.StringIO()
+    logs.configure("json", stream=out)
+    server.script("GET", "/v1/tenant", Reply(503), Reply(200, {"name": "t", "kind": "production"}))
+    with make_client(server.url) as client:
+        client.tenant()
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert line["event"] == "tenant.retry" and line["environment"] == ENV
+    assert line["level"] == "warning" and "test-api-key" not in out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("retry_after", "low", "high"),
     [

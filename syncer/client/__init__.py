@@ -314,10 +314,16 @@ class TenantClient:
             delay = self._random.uniform(0, min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1)))
         with self._lock:
             self.stats.retries += 1
-        log.warning(
-            "%s: %s %s got %s; retry %d of %d in %.2fs",
-            self.environment, call.method, call.path, why, attempt, self.retries, delay,
-        )  # fmt: skip
+        logs.event(
+            log,
+            "tenant.retry",
+            f"{self.environment}: {call.method} {call.path} got {why}; "
+            f"retry {attempt} of {self.retries} in {delay:.2f}s",
+            level=logging.WARNING,
+            environment=self.environment,
+            flow=call.flow,
+            attempt=attempt,
+        )
         self._sleep(delay)
 
     def _parse(self, response: httpx.Response, call: Call) -> Any:
@@ -366,7 +372,13 @@ class TenantClient:
             temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
             os.replace(temporary, self._cache_path)  # atomic: a reader never sees half a file
         except OSError as exc:
-            log.warning("could not write the list cache %s: %s", self._cache_path, exc)
+            logs.event(
+                log,
+                "tenant.list_cache_unwritable",
+                f"could not write the list cache {self._cache_path}: {exc.strerror or exc}",
+                level=logging.WARNING,
+                environment=self.environment,
+            )
 
 
 def client_for(environment: model.Environment, **kw: Any) -> Tenant:

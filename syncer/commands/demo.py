@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ class Story:
         self.console.print(text, soft_wrap=True, markup=False)  # commands stay copyable
 
     def syncer(self, *argv: str) -> int:
-        self.console.print(f"[dim]$ syncer {' '.join(argv)}[/dim]")
+        shown = shlex.join(["syncer", *argv])  # quoted as a shell needs, so it can be pasted
+        self.console.print(f"$ {shown}", style="dim", markup=False, soft_wrap=True)
         from ..cli import (
             main,  # the demo runs commands as a user types them (cli imports this module)
         )

@@ -232,8 +232,9 @@ def plan_environments(
     ws: Workspace, envs: Sequence[Environment], flow_keys: Sequence[str] = ()
 ) -> list[EnvironmentPlan]:
     """The plan of every environment in ``envs``, in parallel; the whole Git state is validated once
-    before any request."""
-    ws.flows  # noqa: B018
+    before any request, and so is every key of ``flow_keys`` (before an API key is looked for)."""
+    for env in envs:
+        ws.flows_for(env, flow_keys)
 
     def one(env: Environment) -> EnvironmentPlan:
         with client_for(env) as tenant:

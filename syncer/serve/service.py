@@ -85,6 +85,13 @@ def settings_for(
         )
     if every < 1:
         raise ConfigError(f"--every {every:g}: runs need at least a second between them.")
+    database = db or default_db()
+    if database.resolve().is_relative_to(repo.resolve()):
+        raise ConfigError(
+            f"--db {database} is inside the repository {repo}: the run history would make its work "
+            "tree dirty, and a run refuses a dirty tree. Keep it outside (the default is "
+            "~/.local/state/syncer/serve.db, or $SYNCER_DB)."
+        )
     if fetch and not ref:
         name = branch or _checked_out(repo)
         if not name:
@@ -99,7 +106,7 @@ def settings_for(
         ref=ref,
         every=every,
         jitter=every / 10 if jitter is None else max(0.0, jitter),
-        db=db or default_db(),
+        db=database,
         actor=actor,
         fetch=fetch,
         branch=branch,
