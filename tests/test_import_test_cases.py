@@ -95,3 +95,35 @@ def test_an_edited_test_file_is_only_replaced_with_force(
     assert _import(repo, export) == 1
     assert "tests/validation.yaml already exists; nothing was written" in capsys.readouterr().err
     assert not (repo / "flows" / KEY / "flow.yaml").exists()
+
+
+def test_a_kept_test_file_that_no_longer_fits_stops_the_import(tmp_path: Path) -> None:
+    """A newcomer's walk-through: a re-import with --without-tests left a test file naming a step
+    the new version had renamed, and the repository then failed `syncer validate`."""
+    import json
+
+    from .awellcases import MINI
+
+    repo = tmp_path / "repo"
+    assert cli.main(["import-awell", str(MINI), "--key", "mini", "--repo", str(repo)]) == 0
+    tests = repo / "flows" / "mini" / "tests"
+    tests.mkdir(parents=True, exist_ok=True)
+    (tests / "local.yaml").write_text(
+        "cases:\n  - title: Reaches the follow-up\n    activities: []\n    validate:\n"
+        "      - {type: step, name: Follow-up, action: ACTIVATE}\n",
+        "utf-8",
+    )
+    assert cli.main(["validate", "--repo", str(repo)]) == 0
+    flow = (repo / "flows" / "mini" / "flow.yaml").read_text("utf-8")
+
+    renamed = Path(shutil.copytree(MINI, tmp_path / "v2"))
+    steps = renamed / "steps" / "steps.json"
+    entries = json.loads(steps.read_text("utf-8"))
+    for entry in entries:
+        if entry["step"]["title"] == "Follow-up":
+            entry["step"]["title"] = "Check-in"
+    steps.write_text(json.dumps(entries), "utf-8")
+    argv = ["import-awell", str(renamed), "--key", "mini", "--force", "--without-tests"]
+    assert cli.main([*argv, "--repo", str(repo)]) == 1
+    assert (repo / "flows" / "mini" / "flow.yaml").read_text("utf-8") == flow  # nothing written
+    assert cli.main(["validate", "--repo", str(repo)]) == 0

@@ -83,6 +83,7 @@ def import_folder(
     for flow in imported:
         _check_target(repo, flow, force=force, known=known)
         _check_tests_target(repo, flow.tests, replace=force)
+        _check_kept_tests(repo, flow)
     yamlio.refuse_links_out(repo, [p for flow in imported for p in _targets(flow)])
     for flow in imported:
         _write(repo, flow)
@@ -120,6 +121,33 @@ def _check_tests_target(repo: Path, tests: ImportedCases | None, *, replace: boo
             " overwrite it, or --without-tests to import the flow alone.",
             exit_code=EXIT_ERROR,
         )
+
+
+def _check_kept_tests(repo: Path, flow: Imported) -> None:
+    """The test files the import leaves in place must still fit the imported flow (``validate``
+    checks them against it): a case naming a step the new version dropped stops the import."""
+    from ..testcases.cases import SUFFIXES, load, tests_folder
+
+    replaced = flow.tests.relative.as_posix() if flow.tests is not None else None
+    folder = repo / tests_folder(flow.key)
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        relative = f"{tests_folder(flow.key)}/{path.name}"
+        if path.suffix not in SUFFIXES or relative == replaced or not path.is_file():
+            continue
+        try:
+            load(yamlio.read_text(path, relative), relative, flow.key, flow.result.document)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        said = Problem(
+            tests_folder(flow.key),
+            f"these test cases no longer fit the imported version of `{flow.key}` (from "
+            f"{flow.source}); nothing was written.",
+            hint="Update or remove them (or import the version's own tests: leave out "
+            "--without-tests), then import again.",
+        )
+        raise ValidationError([*problems, said])
 
 
 def _convert(folder: ExportFolder, source: str, key: str | None, known: dict[str, str]) -> Imported:
@@ -279,6 +307,7 @@ def _import_commit(
     for flow in imported:
         _check_same_flow(flow, known)
         _check_tests_target(repo, flow.tests, replace=_imported_before(target, flow.tests))
+        _check_kept_tests(repo, flow)
     yamlio.refuse_links_out(repo, [p for flow in imported for p in _targets(flow)])
     paths = [path for flow in imported for path in _write(repo, flow)]
     copied = ensure_schemas(repo)
