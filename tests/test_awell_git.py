@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -386,3 +387,54 @@ def test_import_never_writes_through_a_link_out_of_the_repository(tmp_path: Path
     code = main(["import-awell", str(MINI), "--key", "mini", "--repo", str(repo), "--force"])
     assert code == 1
     assert list(outside.iterdir()) == []
+
+
+# --- found by probing hostile sources: each a clear error, never a traceback, nothing written ------
+
+
+@pytest.mark.parametrize("depth", [95, 250, 50_000])
+def test_a_deeply_nested_export_is_refused_before_anything_is_written(
+    tmp_path: Path, depth: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """95 levels imported into a file validate then refused; 250 and 50,000 ended in tracebacks."""
+    components = copy.deepcopy(awellio.read_export(MINI).components)
+    components["steps"][0]["step"]["zz"] = "DEEP"
+    source = tmp_path / "export"
+    _write_export(source, components)
+    steps = source / "steps" / "steps.json"  # written by hand: json.dumps itself recurses
+    deep = "[" * depth + '"deep"' + "]" * depth
+    steps.write_text(steps.read_text("utf-8").replace('"DEEP"', deep, 1), "utf-8")
+    repo, git_repo = _target(tmp_path)
+    head = git_repo.head.commit.hexsha
+    assert _run(str(source), "--repo", str(repo)) == 1
+    err = capsys.readouterr().err
+    assert "nested" in err and "Traceback" not in err
+    assert not (repo / "flows").exists() and git_repo.head.commit.hexsha == head
+
+
+def test_a_publish_message_with_an_absurd_version_is_not_studio_s() -> None:
+    """`int()` of 5,000 digits raised (Python reads at most 4,300)."""
+    assert parse_publish(f"Publish version {'9' * 5000} from Awell Studio") is None
+    assert parse_publish(f"Publish version {'9' * 19} from Awell Studio") is not None
+
+
+def test_a_tree_git_would_not_check_out_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tree entry named `..` (made with `git mktree`) raised gitpython's ValueError."""
+    source, _shas = _source(tmp_path, _versions()[:1])
+    awell = git.Repo(source)
+    inner = awell.git.rev_parse("HEAD^{tree}")
+    made = subprocess.run(
+        ["git", "mktree"], cwd=source, input=f"040000 tree {inner}\t..\n", text=True,
+        capture_output=True, check=True,
+    )  # fmt: skip
+    tree = made.stdout.strip()
+    sha = awell.git.commit_tree(tree, "-m", _studio_message(9, "release-9"))
+    awell.git.update_ref("refs/heads/dotdot", sha)
+    repo, git_repo = _target(tmp_path)
+    head = git_repo.head.commit.hexsha
+    assert _run("--from-git", str(source), "--ref", "dotdot", "--repo", str(repo)) == 1
+    err = capsys.readouterr().err
+    assert "Git refuses to check out" in err and "Traceback" not in err
+    assert git_repo.head.commit.hexsha == head

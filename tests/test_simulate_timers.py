@@ -323,3 +323,16 @@ def test_a_trigger_that_targets_the_care_flow_starts_nothing() -> None:
     run = simulate(document, case())
     assert "it targets the care flow, not a track" in run.of("pw")[0].reason
     assert run.completed
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit"),
+    [(1e308, "year"), (99999999999999999999999, "second"), (10000, "year"), (1e308, "second")],
+)
+def test_a_delay_past_the_calendar_ends_at_the_clock_s_end(amount: float, unit: str) -> None:
+    """Found by probing: such a timer (in a flow that validates, or a case's `after`) made `syncer
+    test` end in a traceback; it now ends at the clock's last moment, after every realistic timer."""
+    for start in (0, clock.END // 2, clock.END):
+        end = clock.later(start, Delay(amount, unit))
+        assert start <= end <= clock.END
+        assert clock.iso(end).startswith(("9000-", "8")) or end == start

@@ -218,3 +218,14 @@ def test_an_atomic_write_keeps_the_file_s_mode_or_follows_the_umask(tmp_path: Pa
     kept.chmod(0o640)
     yamlio.write_text_atomically(kept, "a: 2\n")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text("utf-8") == "a: 2\n"
+
+
+def test_a_number_longer_than_python_reads_is_a_located_error() -> None:
+    """Found by probing: 5,000 digits raised ValueError (exit 4) in both loaders."""
+    text = f"a: 1\nb: {'9' * 5000}\n"
+    for load in (yamlio.load_text, yamlio.load_text_fully):
+        with pytest.raises(ValidationError) as caught:
+            load(text, "t.yaml")
+        (problem,) = caught.value.problems
+        assert (problem.line, problem.column) == (2, 4) and "quote it" in problem.message
+    assert yamlio.load_text(f"b: '{'9' * 5000}'\n", "t.yaml").data == {"b": "9" * 5000}

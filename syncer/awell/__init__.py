@@ -101,6 +101,15 @@ def flow_file(result: ImportResult, source: str = "") -> FlowFile:
     """
     document = result.document
     relative = f"{model.FLOWS_DIR}/{document['metadata']['key']}/flow.yaml"
+    deep = yamlio.too_deep_at(document)
+    if deep is not None:  # the file could not be read back (and ruamel would not even write it)
+        problem = Problem(
+            relative,
+            f"lists and mappings are nested more than {yamlio.MAX_DEPTH} levels deep here.",
+            hint=f"syncer reads at most {yamlio.MAX_DEPTH} levels; an export nests a few.",
+            node=deep,
+        )
+        raise ValidationError([_in_export_terms(document, problem, source)])
     text = yamlio.dump(document, model.flow_file_header())
     if t.ENCRYPTED_PREFIX in text:  # unreachable by design; a last guard before the disk
         raise ValidationError([Problem(relative, "would contain an encrypted Awell value.")])

@@ -169,6 +169,17 @@ def _loads(text: str, shown: str) -> Any:
         ) from None
     except _RefusedJson as exc:
         raise ValidationError([Problem(shown, f"invalid JSON: {exc}.")]) from None
+    except RecursionError:
+        message = (
+            "lists and objects are nested too deeply to read (more than several hundred levels)."
+        )
+        raise ValidationError([Problem(shown, message, hint=_DEEP_HINT)]) from None
+
+
+_DEEP_HINT = (
+    "A care-flow export nests a few levels; export it again from Awell Studio, or fix the file. "
+    "syncer reads at most 100 levels."
+)
 
 
 def _no_duplicates(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ _PUBLISH = re.compile(r"^\s*Publish version (\d+)\b")
 _TAG = re.compile(r"^\s*Tag:\s*(\S+)\s*$", re.M)
 _FLOW = re.compile(r"^\s*Care flow ID:\s*(\S+)\s*$", re.M)
 _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_MAX_VERSION_DIGITS = 1000  # Python reads at most 4300 digits
 SOURCE_COMMIT = "Awell-Source-Commit"
 _IMPORTED = re.compile(rf"^{SOURCE_COMMIT}:\s*([0-9a-f]{{40}})\s*$", re.M)
 
@@ -34,8 +35,8 @@ class Publish:
 def parse_publish(message: str) -> Publish | None:
     """The published version a Studio commit message describes, or None for any other commit."""
     match = _PUBLISH.match(message)
-    if match is None:
-        return None
+    if match is None or len(match.group(1)) > _MAX_VERSION_DIGITS:
+        return None  # a version no Studio numbers (and Python would not read) is not Studio's
     return Publish(int(match.group(1)), _safe(_TAG, message), _safe(_FLOW, message))
 
 

@@ -37,19 +37,28 @@ def moment(at: int) -> datetime:
     return VIRTUAL_START + timedelta(seconds=at)
 
 
+END = int((datetime(9000, 1, 1, tzinfo=UTC) - VIRTUAL_START).total_seconds())
+"""The clock's last moment: a delay that would end later (10,000 years, 1e308 seconds) ends here,
+still after everything a realistic timer does, and still a date Python can write."""
+
+
 def later(at: int, delay: Delay | None) -> int:
-    """``at`` plus ``delay`` (none: ``at``), in whole seconds; never earlier than ``at``."""
+    """``at`` plus ``delay`` (none: ``at``), in whole seconds; never earlier than ``at`` and never
+    later than ``END``."""
     if delay is None or delay.amount <= 0:
         return at
     if delay.unit in _SECONDS:
-        return at + round(delay.amount * _SECONDS[delay.unit])
+        seconds = delay.amount * _SECONDS[delay.unit]
+        return END if not seconds < END - at else at + round(seconds)  # not <: NaN and inf too
     months = delay.amount * (12 if delay.unit == "year" else 1)
+    if not months < 12 * (9000 - moment(at).year) - 1:  # would end past the year 9000 (or NaN)
+        return END
     whole = int(months)
     start = moment(at)
     shifted = _add_months(start, whole)
     # A fraction of a month is a fraction of 30 days: Awell's editors only offer whole months.
     seconds = int((shifted - VIRTUAL_START).total_seconds()) + round((months - whole) * 30 * DAY)
-    return max(at, seconds)
+    return min(END, max(at, seconds))
 
 
 def _add_months(start: datetime, months: int) -> datetime:

@@ -11,7 +11,7 @@ import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from ..errors import GitError
-from .repo import head_commit, resolve
+from .repo import blobs, head_commit, resolve
 
 
 def commit_messages(repo: git.Repo) -> list[str]:
@@ -98,15 +98,15 @@ def commit_info(repo: git.Repo, ref: str) -> CommitInfo:
 
 def tree_files(repo: git.Repo, ref: str, wanted: Callable[[str], bool]) -> dict[str, bytes]:
     """The files of ``ref``'s tree whose path ``wanted`` accepts (path → bytes)."""
-    tree = repo.commit(resolve(repo, ref)).tree
+    commit = repo.commit(resolve(repo, ref))
     return {
         str(item.path): item.data_stream.read()
-        for item in tree.traverse()
-        if isinstance(item, git.Blob) and wanted(str(item.path))
+        for item in blobs(commit.tree, commit.hexsha)
+        if wanted(str(item.path))
     }
 
 
 def tree_paths(repo: git.Repo, ref: str) -> list[str]:
     """Every file path of ``ref``'s tree, without reading a file."""
-    tree = repo.commit(resolve(repo, ref)).tree
-    return [str(item.path) for item in tree.traverse() if isinstance(item, git.Blob)]
+    commit = repo.commit(resolve(repo, ref))
+    return [str(item.path) for item in blobs(commit.tree, commit.hexsha)]

@@ -92,9 +92,21 @@ def files_at(repo: git.Repo, ref: str, folder: str) -> Iterator[TreeFile]:
         tree = commit.tree / folder
     except KeyError:
         return
-    for item in tree.traverse():
-        if isinstance(item, git.Blob):
-            yield TreeFile(str(item.path), item.hexsha, _blob_reader(item))
+    for item in blobs(tree, commit.hexsha):
+        yield TreeFile(str(item.path), item.hexsha, _blob_reader(item))
+
+
+def blobs(tree: git.Tree, commit: str) -> list[git.Blob]:
+    """Every file of ``tree`` (of ``commit``); a tree Git itself would refuse to check out (an entry
+    named ``..``, ``.git`` or holding a ``/``) is an error, never read."""
+    try:
+        return [item for item in tree.traverse() if isinstance(item, git.Blob)]
+    except ValueError:  # gitpython: "Invalid repository path"
+        raise GitError(
+            f"commit {commit[:12]} has a tree entry Git refuses to check out (a name such as `..` "
+            "or `.git`), so nothing of it is read. Import or apply a commit whose tree Git can "
+            "check out."
+        ) from None
 
 
 def _blob_reader(blob: git.Blob) -> Callable[[], bytes]:

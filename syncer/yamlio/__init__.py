@@ -20,7 +20,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -50,6 +50,7 @@ __all__ = [
     "load_text_fully",
     "read_text",
     "refuse_links_out",
+    "too_deep_at",
     "write_text_atomically",
 ]
 
@@ -111,8 +112,23 @@ class _PlainConstructor(SafeConstructor):
     """Timestamps stay the strings they were written as: data is JSON's (str, number, bool, null, list,
     mapping), so that hashing and the tenant API never meet a ``datetime``."""
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except (
+            ValueError
+        ):  # Python reads at most 4300 digits (sys.int_info.str_digits_check_threshold)
+            raise ConstructorError(
+                None,
+                None,
+                f"a number of {len(str(node.value))} characters is longer than syncer reads "
+                "(4300 digits); quote it if it is text",
+                node.start_mark,
+            ) from None
+
 
 _PlainConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_PlainConstructor.add_constructor("tag:yaml.org,2002:int", _PlainConstructor.construct_yaml_int)
 
 
 def _safe_yaml(pure: bool = False) -> YAML:
@@ -161,6 +177,21 @@ def refuse_links_out(root: Path, targets: Iterable[str | Path]) -> None:
                 f"{where}); syncer writes only inside {top}, and nothing was written. Replace the "
                 "link with a real folder or file."
             )
+
+
+def too_deep_at(data: Any) -> JsonPath | None:
+    """The path of the first list or mapping nested deeper than ``MAX_DEPTH`` in ``data`` (None: it
+    fits); what the loaders refuse, found before a document is written. Not recursive."""
+    stack: list[tuple[Any, JsonPath, int]] = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack.extend((item, (*path, key), depth + 1) for key, item in items)
+    return None
 
 
 def write_text_atomically(target: Path, text: str) -> None:

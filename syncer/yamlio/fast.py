@@ -103,7 +103,10 @@ class _Scalars:
         if tag not in _PLAIN_TYPES:
             raise Unsure(f"a plain scalar resolved to {tag}")
         construct = self._constructor.yaml_constructors[tag]
-        value = construct(self._constructor, ScalarNode(tag, text))
+        try:
+            value = construct(self._constructor, ScalarNode(tag, text))
+        except (ValueError, YAMLError):  # e.g. an integer of more than 4300 digits
+            raise Unsure("a scalar its constructor refuses") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise Unsure("a number that is not finite")
         return value
