@@ -85,3 +85,21 @@ def test_stop_waits_for_the_run_in_flight_and_no_queued_run_follows() -> None:
     work.release.set()
     stopper.join(10)
     assert work.triggers == ["start"]
+
+
+def test_a_run_that_raises_does_not_end_the_loop() -> None:
+    """Found by probing: an error outside the run's own handling (the history unwritable for a
+    moment, a value the database refused) ended the run thread for good, the service still healthy."""
+    calls: list[str] = []
+
+    def work(trigger: Trigger) -> None:
+        calls.append(str(trigger))
+        if len(calls) == 1:
+            raise RuntimeError("disk I/O error")
+
+    scheduler = Scheduler(work, every=1.0, jitter=0)
+    scheduler.start()
+    assert scheduler.wait_idle(2, timeout=10)
+    assert scheduler.alive and calls[:2] == ["start", "schedule"]
+    scheduler.stop(10)
+    assert not scheduler.alive

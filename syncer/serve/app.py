@@ -17,6 +17,7 @@ read-only; every answer forbids scripts, framing and caching.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -40,6 +41,7 @@ from .service import Service
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/hooks/github"})
+WEBHOOK_READS = 2  # deliveries read at once (each up to 25 MB until its signature is checked)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -69,6 +71,7 @@ def create_app(service: Service) -> Starlette:
     middleware = [Middleware(_Guard, token=service.settings.status_token)]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.service = service
+    app.state.webhook_reads = asyncio.Semaphore(WEBHOOK_READS)
     return app
 
 
@@ -80,12 +83,20 @@ class _Guard(BaseHTTPMiddleware):
         self.token = token or None
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if (
+        if not self.token and not _loopback_host(request.headers.get("host", "")):
+            # Without a token the server listens on loopback only; a browser page served from
+            # elsewhere can still reach it by DNS rebinding, and then names its own host.
+            response: Response = PlainTextResponse(
+                "421: this server answers only requests to 127.0.0.1, ::1 or localhost "
+                "(set $SYNCER_STATUS_TOKEN to serve other names).\n",
+                status_code=421,
+            )
+        elif (
             self.token
             and request.url.path not in OPEN_PATHS
             and not _authorized(request, self.token)
         ):
-            response: Response = PlainTextResponse(
+            response = PlainTextResponse(
                 "401: send Authorization: Bearer <token> ($SYNCER_STATUS_TOKEN), or sign in with "
                 "the token as the password.\n",
                 status_code=401,
@@ -95,6 +106,14 @@ class _Guard(BaseHTTPMiddleware):
             response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+
+def _loopback_host(host: str) -> bool:
+    """Whether a ``Host`` header names this machine's loopback (with or without a port)."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else host
+    return name.lower() in ("127.0.0.1", "localhost", "::1")
 
 
 def _authorized(request: Request, token: str) -> bool:
@@ -186,7 +205,10 @@ async def _metrics(request: Request) -> Response:
     return Response(_service(request).metrics.render(), media_type=CONTENT_TYPE)
 
 
-async def _healthz(_request: Request) -> Response:
+async def _healthz(request: Request) -> Response:
+    scheduler = _service(request).scheduler
+    if not scheduler.alive and not scheduler.stopping:  # a liveness probe restarts the process
+        return JSONResponse({"status": "the run thread has stopped"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
@@ -219,7 +241,11 @@ async def _github(request: Request) -> Response:
         return JSONResponse(
             {"detail": "the webhook is off: set $SYNCER_WEBHOOK_SECRET and restart"}, 404
         )
-    body = await _bounded_body(request, webhook.MAX_BODY)
+    reads: asyncio.Semaphore = request.app.state.webhook_reads
+    if reads.locked():  # bodies are held whole until signed: a flood must not exhaust memory
+        return JSONResponse({"detail": "busy with other deliveries; redeliver later"}, 503)
+    async with reads:
+        body = await _bounded_body(request, webhook.MAX_BODY)
     if body is None:
         return JSONResponse({"detail": "body too large"}, status_code=413)
     if not webhook.signed(secret, body, request.headers.get(webhook.SIGNATURE_HEADER)):

@@ -9,6 +9,7 @@ function asks ``stopping``) and joins the thread.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -16,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 STARTED, QUEUED, ALREADY_QUEUED, STOPPING = "started", "queued", "already queued", "stopping"
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ class Scheduler:
         self._next_due = clock()
         self._thread: threading.Thread | None = None
         self.runs_done = 0
+
+    @property
+    def alive(self) -> bool:
+        """Whether the run thread is there to run (``/healthz`` says no when it is not)."""
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def stopping(self) -> bool:
@@ -112,6 +121,8 @@ class Scheduler:
                 return
             try:
                 self._work(trigger)
+            except Exception:
+                log.exception("a run ended with an error outside the run's own handling")
             finally:
                 with self._cond:
                     self._running = None

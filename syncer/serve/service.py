@@ -61,6 +61,9 @@ class Settings:
 MIN_TOKEN = 16
 
 
+_WEEK = 7 * 24 * 3600
+
+
 def settings_for(
     repo: Path,
     environments: tuple[str, ...],
@@ -83,8 +86,14 @@ def settings_for(
             f"$SYNCER_STATUS_TOKEN is {len(token)} characters; use at least {MIN_TOKEN} random "
             "ones (for example `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
         )
-    if every < 1:
-        raise ConfigError(f"--every {every:g}: runs need at least a second between them.")
+    if not 1 <= every <= _WEEK:  # `not`: NaN fails every comparison
+        raise ConfigError(
+            f"--every {every:g}: give the seconds between runs, from 1 to {_WEEK} (a week)."
+        )
+    if jitter is not None and not 0 <= jitter <= every:
+        raise ConfigError(f"--jitter {jitter:g}: give 0 to {every:g} seconds (at most --every).")
+    if not 1 <= keep_days <= 36500:
+        raise ConfigError(f"--keep-days {keep_days:g}: give 1 to 36500 days of run history.")
     database = db or default_db()
     if database.resolve().is_relative_to(repo.resolve()):
         raise ConfigError(
@@ -105,7 +114,7 @@ def settings_for(
         environments=environments,
         ref=ref,
         every=every,
-        jitter=every / 10 if jitter is None else max(0.0, jitter),
+        jitter=every / 10 if jitter is None else jitter,
         db=database,
         actor=actor,
         fetch=fetch,
@@ -114,7 +123,7 @@ def settings_for(
         port=port,
         status_token=token,
         webhook_secret=os.environ.get("SYNCER_WEBHOOK_SECRET", "").strip() or None,
-        keep_days=max(1.0, keep_days),
+        keep_days=keep_days,
     )
 
 

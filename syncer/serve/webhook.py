@@ -46,16 +46,22 @@ def judge(event: str, body: bytes, branch: str | None) -> Delivery:
         return Delivery(False, f"event {event or '(none)'} ignored; only push triggers a run")
     try:
         payload: Any = json.loads(body)
-    except ValueError:
-        return Delivery(False, "the push payload is not JSON; nothing to do")
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
+        return Delivery(False, "the push payload is not JSON syncer reads; nothing to do")
     if not isinstance(payload, dict):
         return Delivery(False, "the push payload is not a JSON object; nothing to do")
     ref = str(payload.get("ref") or "")
     if branch and ref != f"refs/heads/{branch}":
         return Delivery(False, f"push to {ref or '(no ref)'} ignored; watching refs/heads/{branch}")
     pusher = payload.get("pusher") if isinstance(payload.get("pusher"), dict) else {}
-    who = str((pusher or {}).get("name") or "unknown")[:100]
-    after = str(payload.get("after") or "")[:12]
+    who = _printable(str((pusher or {}).get("name") or "unknown"))[:100]
+    after = _printable(str(payload.get("after") or ""))[:12]
     return Delivery(
         True, f"push to {ref}", f"push by {who} ({after})" if after else f"push by {who}"
     )
+
+
+def _printable(text: str) -> str:
+    """``text`` as a log line and a database can hold it: no control character, no lone surrogate."""
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(c if c.isprintable() else "?" for c in clean)

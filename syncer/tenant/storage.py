@@ -57,7 +57,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _make_private(path: Path) -> None:
+def make_private(path: Path) -> None:
     """The database, its WAL and its shared-memory file readable and writable by their owner only
     (0600): they hold concealed values in plain text (``flow_secrets``) and every flow's history.
     File permissions are all that protects them at rest (docs/tenant.md)."""
@@ -89,9 +89,9 @@ class Store:
         self.path = Path(path)
         self.busy_timeout = 30.0
         try:
-            _make_private(self.path)
+            make_private(self.path)
             self._initialise(name, kind, region)
-            _make_private(self.path)  # the WAL and shared-memory files SQLite just made
+            make_private(self.path)  # the WAL and shared-memory files SQLite just made
         except (sqlite3.Error, OSError) as exc:
             raise ConfigError(f"cannot open the tenant database {self.path}: {exc}.") from None
         info = self.tenant()

@@ -336,3 +336,42 @@ def test_an_oversized_delivery_is_refused_before_it_is_read_whole(
         assert served.http.post("/hooks/github", content=chunks(), headers=sent).status_code == 413
         assert served.http.post("/hooks/github", content=body, headers=sent).status_code == 413
         assert served.service.scheduler.runs_done == 1
+
+
+def test_hostile_deliveries_and_hosts_found_by_probing(world: Landscape, tmp_path: Path) -> None:
+    """A signed push nested past what json reads was a 500 with a traceback; a lone surrogate in the
+    pusher's name killed the run thread; without a token, any Host was answered (DNS rebinding)."""
+    config = settings(world.repo, tmp_path / "serve.db", webhook_secret=SECRET)
+    with serving(config) as served:
+        served.wait_runs(1)
+        deep = b'{"ref": "refs/heads/main", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        sent = {"X-GitHub-Event": "push", "X-Hub-Signature-256": webhook.signature(SECRET, deep)}
+        answer = served.http.post("/hooks/github", content=deep, headers=sent)
+        assert answer.status_code == 200 and answer.json()["queued"] is False
+
+        raw = b'{"ref": "refs/heads/main", "pusher": {"name": "\\ud800\\u001b[31m"}}'
+        sent = {"X-GitHub-Event": "push", "X-Hub-Signature-256": webhook.signature(SECRET, raw)}
+        assert served.http.post("/hooks/github", content=raw, headers=sent).status_code == 202
+        served.wait_runs(2)
+        assert served.service.scheduler.alive
+        assert served.http.get("/healthz").status_code == 200
+        (latest,) = served.http.get("/api/runs").json()["runs"][:1]
+        assert "\x1b" not in json.dumps(latest) and "\\ud800" not in json.dumps(latest)
+
+        rebound = served.http.get("/api/runs", headers={"Host": "attacker.example"})
+        assert rebound.status_code == 421 and "runs" not in rebound.text
+        assert served.http.get("/api/runs", headers={"Host": "localhost:1"}).status_code == 200
+    assert oct((tmp_path / "serve.db").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--every", "nan"), ("--every", "inf"), ("--jitter", "inf"), ("--keep-days", "nan")],
+)
+def test_a_schedule_that_is_not_a_number_of_seconds_is_refused(
+    world: Landscape, tmp_path: Path, flag: str, value: str
+) -> None:
+    """`--every nan` ran every second; `inf` killed the run thread with OverflowError."""
+    result = world.syncer("serve", flag, value, "--db", str(tmp_path / "serve.db"))
+    assert result.code == 1 and flag in result.err and "Traceback" not in result.err
+    assert not (tmp_path / "serve.db").exists()
