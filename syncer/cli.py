@@ -34,7 +34,7 @@ from .commands import (
     test,
     validate,
 )
-from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError
+from .errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, SyncError, terminal_lines
 from .report import logs
 
 OUTPUTS = ("text", "json", "markdown")
@@ -484,8 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(args.log_format, verbose=args.command == "serve")
         with logs.run_context(secrets.token_hex(6)):  # every event of this command carries it
             return COMMANDS[args.command](args)
-    except SyncError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except SyncError as exc:  # its text may quote a file's values: no terminal control gets through
+        print(f"error: {terminal_lines(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

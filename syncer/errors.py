@@ -23,7 +23,22 @@ owns the library, so that a message always names the file, the environment, the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# Control, zero-width and bidi-override characters: they can hide, reorder or recolour what a person
+# reads (``report.safe_text`` strips them from rendered text; messages show them escaped).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_lines(text: str) -> str:
+    """``text`` with its lines kept and every other control, zero-width or bidi character shown as its
+    escape (``\\x1b``): a value quoted in a message cannot move the cursor, recolour or hide text."""
+    return "\n".join(
+        CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
+        for line in text.split("\n")
+    )
+
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -69,7 +84,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.hint:
             text += f" {self.hint}"
-        return text
+        return terminal_lines(text)
 
 
 class SyncError(Exception):

@@ -113,3 +113,15 @@ def test_serve_keeps_its_run_history_outside_the_repository(
     err = capsys.readouterr().err
     assert "inside the repository" in err and "Traceback" not in err
     assert not (tmp_path / "serve.db").exists()
+
+
+def test_an_error_quoting_a_value_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by probing: an id holding ESC reached stderr raw (terminal escapes through a message)."""
+    flow = tmp_path / "flows" / "x" / "flow.yaml"
+    flow.parent.mkdir(parents=True)
+    flow.write_text('"ti\\u001b[2Jtle": x\n', "utf-8")  # an unknown field is named
+    assert cli.main(["validate", "--repo", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b" in err

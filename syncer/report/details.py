@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import CONTROL
 from ..model import FlowPlan
 from ..plan import names as naming
 from ..plan.names import DataPointName
-from .safe_text import CONTROL, Style, flatten
+from .safe_text import Style, flatten
 
 EXCERPT_LIMIT = 80  # characters of a before/after value shown inline
 DIFF_LINES = 12  # lines of a multi-line diff shown

@@ -12,14 +12,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..errors import CONTROL
+
 TITLE_LIMIT = 100  # characters of a title or key shown anywhere
 # Parentheses and ``!`` are left alone: they only matter next to ``[``/``]``, which are escaped.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
 _ANSI = {"red": "31", "yellow": "33", "green": "32", "cyan": "36", "dim": "2", "bold": "1"}
-
-
-# Control, zero-width and bidi-override characters: they can hide or reorder text a reviewer reads.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def flatten(value: object, limit: int = TITLE_LIMIT) -> str:
