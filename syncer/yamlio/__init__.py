@@ -247,9 +247,9 @@ _TOO_LARGE_HINT = "Split the flow or remove embedded data; care-flow files are t
 
 
 def _too_large(display: str, size: int | None = None) -> ValidationError:
-    what = f"the file is {size} bytes" if size is not None else "the file is"
+    what = f"the file is {size} bytes, over" if size is not None else "the file is over"
     return ValidationError(
-        [Problem(display, f"{what} over the {MAX_FILE_BYTES} byte limit.", hint=_TOO_LARGE_HINT)]
+        [Problem(display, f"{what} the {MAX_FILE_BYTES} byte limit.", hint=_TOO_LARGE_HINT)]
     )
 
 
