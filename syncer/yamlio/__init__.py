@@ -1,4 +1,5 @@
-"""The only ruamel.yaml user (with ``dumping``, ``emitter`` and ``fast``): load YAML safely with line/column.
+"""The only ruamel.yaml user (with ``dumping``, ``emitter`` and ``fast``): load YAML safely, with
+line and column. Files in and out (size limit, UTF-8, atomic writes) are ``files``.
 
 Loading refuses what could hurt: files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, duplicate keys,
 and any anchor or alias (the "billion laughs" expansion attack; care-flow files never need them). Data comes
@@ -9,11 +10,8 @@ with the round-trip loader, only when an error has to be reported. Canonical YAM
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +29,17 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.reader import ReaderError
 
-from ..errors import ConfigError, Problem, ValidationError
+from ..errors import Problem, ValidationError
 from . import emitter, fast
 from .dumping import dump, dump_with_ruamel
+from .files import (
+    MAX_FILE_BYTES,
+    decode,
+    read_text,
+    refuse_links_out,
+    too_large,
+    write_text_atomically,
+)
 
 __all__ = [
     "FLOW_STYLE_WIDTH",
@@ -54,7 +60,6 @@ __all__ = [
     "write_text_atomically",
 ]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = fast.MAX_DEPTH
 FLOW_STYLE_WIDTH = emitter.FLOW_STYLE_WIDTH
 
@@ -147,38 +152,6 @@ def _round_trip_yaml() -> YAML:
 fast.configure(_safe_yaml(pure=True))  # plain scalars mean in the fast loader what they mean here
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a UTF-8 file no larger than ``MAX_FILE_BYTES``; errors name the file and the place."""
-    shown = display or str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ValidationError([Problem(shown, f"cannot read the file: {exc.strerror}.")]) from None
-    if size > MAX_FILE_BYTES:
-        raise _too_large(shown, size)
-    return decode(path.read_bytes(), shown)
-
-
-_UMASK = os.umask(0o022)  # read once, at import, before any thread runs; set back at once
-os.umask(_UMASK)
-
-
-def refuse_links_out(root: Path, targets: Iterable[str | Path]) -> None:
-    """Refuse, before anything is written, a target (relative to ``root``) that a symbolic link leads
-    out of ``root``: a write through ``flows/<key>`` linked elsewhere would change a file outside the
-    repository."""
-    top = root.resolve()
-    for rel in targets:
-        target = root / rel
-        where = target.resolve()  # follows every link on the way, the file's own included
-        if not where.is_relative_to(top):
-            raise ConfigError(
-                f"{Path(rel).as_posix()} leads outside the repository through a symbolic link (to "
-                f"{where}); syncer writes only inside {top}, and nothing was written. Replace the "
-                "link with a real folder or file."
-            )
-
-
 def too_deep_at(data: Any) -> JsonPath | None:
     """The path of the first list or mapping nested deeper than ``MAX_DEPTH`` in ``data`` (None: it
     fits); what the loaders refuse, found before a document is written. Not recursive."""
@@ -194,63 +167,10 @@ def too_deep_at(data: Any) -> JsonPath | None:
     return None
 
 
-def write_text_atomically(target: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file.
-    The file keeps its mode, or gets the one any new file gets here (``0666`` less the umask), not
-    the ``0600`` of a temporary file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mode = 0o666 & ~_UMASK
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def decode(raw: bytes, display: str) -> str:
-    """Decode UTF-8 strictly; a bad byte is reported with its line and column."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8", errors="replace")
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
-        raise ValidationError(
-            [
-                Problem(
-                    display,
-                    f"byte 0x{raw[exc.start]:02x} is not valid UTF-8.",
-                    line,
-                    column,
-                    hint="Save the file as UTF-8.",
-                )
-            ]
-        ) from None
-
-
 def load_file(path: Path, display: str | None = None) -> Document:
     """Load one YAML file (see ``load_text``)."""
     shown = display or str(path)
     return load_text(read_text(path, shown), shown)
-
-
-_TOO_LARGE_HINT = "Split the flow or remove embedded data; care-flow files are text."
-
-
-def _too_large(display: str, size: int | None = None) -> ValidationError:
-    what = f"the file is {size} bytes, over" if size is not None else "the file is over"
-    return ValidationError(
-        [Problem(display, f"{what} the {MAX_FILE_BYTES} byte limit.", hint=_TOO_LARGE_HINT)]
-    )
 
 
 def load_text(text: str, display: str) -> Document:
@@ -261,7 +181,7 @@ def load_text(text: str, display: str) -> Document:
     everything else, and every error, goes through the full loader, which names the line and column.
     """
     if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
+        raise too_large(display, len(text.encode("utf-8", "surrogatepass")))
     try:
         data = fast.load(text)
     except fast.TooDeep as exc:
@@ -274,7 +194,7 @@ def load_text(text: str, display: str) -> Document:
 def load_text_fully(text: str, display: str) -> Document:
     """``load_text`` with the full (line/column) loader only: the reference the fast loader is held to."""
     if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise _too_large(display, len(text.encode("utf-8", "surrogatepass")))
+        raise too_large(display, len(text.encode("utf-8", "surrogatepass")))
     deep = _depth_problem(text, display)
     if deep is not None:
         raise ValidationError([deep])
@@ -355,7 +275,7 @@ def document_from_data(data: Any, text: str, display: str) -> Document:
     it never writes anchors or aliases, so this is the same document, a parse of the file cheaper.
     """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise _too_large(display, len(text.encode("utf-8")))
+        raise too_large(display, len(text.encode("utf-8")))
     return _plain_document(data, display, text)
 
 
