@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
-from ..yamlio import MAX_FILE_BYTES, decode, read_text, write_text_atomically
+from ..yamlio import MAX_DEPTH, MAX_FILE_BYTES, decode, read_text, write_text_atomically
 from . import tables as t
 
 # How deep below the given folder (or repository root) export folders are looked for, and what is
@@ -178,7 +178,7 @@ def _loads(text: str, shown: str) -> Any:
 
 _DEEP_HINT = (
     "A care-flow export nests a few levels; export it again from Awell Studio, or fix the file. "
-    "syncer reads at most 100 levels."
+    f"syncer reads at most {MAX_DEPTH} levels."
 )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .. import vcs, yamlio
 from ..errors import EXIT_ERROR, GitError, Problem, RefusedError, UsageError, ValidationError
 from ..model import FLOW_KEY_PATTERN, FLOWS_DIR
+from ..testcases.cases import SUFFIXES, load, tests_folder
 from ..testcases.imported import NAMES as TEST_FILES
 from ..testcases.imported import ImportedCases, cases_of_export, cases_of_text
 from ..workspace import ensure_schemas
@@ -126,8 +127,6 @@ def _check_tests_target(repo: Path, tests: ImportedCases | None, *, replace: boo
 def _check_kept_tests(repo: Path, flow: Imported) -> None:
     """The test files the import leaves in place must still fit the imported flow (``validate``
     checks them against it): a case naming a step the new version dropped stops the import."""
-    from ..testcases.cases import SUFFIXES, load, tests_folder
-
     replaced = flow.tests.relative.as_posix() if flow.tests is not None else None
     folder = repo / tests_folder(flow.key)
     problems: list[Problem] = []

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..report.safe_text import flatten
+
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps a delivery at 25 MB
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -54,14 +56,14 @@ def judge(event: str, body: bytes, branch: str | None) -> Delivery:
     if branch and ref != f"refs/heads/{branch}":
         return Delivery(False, f"push to {ref or '(no ref)'} ignored; watching refs/heads/{branch}")
     pusher = payload.get("pusher") if isinstance(payload.get("pusher"), dict) else {}
-    who = _printable(str((pusher or {}).get("name") or "unknown"))[:100]
-    after = _printable(str(payload.get("after") or ""))[:12]
+    who = _shown(str((pusher or {}).get("name") or "unknown"), 100)
+    after = _shown(str(payload.get("after") or ""), 12)
     return Delivery(
         True, f"push to {ref}", f"push by {who} ({after})" if after else f"push by {who}"
     )
 
 
-def _printable(text: str) -> str:
-    """``text`` as a log line and a database can hold it: no control character, no lone surrogate."""
-    clean = text.encode("utf-8", "replace").decode("utf-8")
-    return "".join(c if c.isprintable() else "?" for c in clean)
+def _shown(text: str, limit: int) -> str:
+    """A name from the payload as a log line and the run history can hold it: one line, no control
+    or bidi character (``flatten``), and no lone surrogate (SQLite refuses to store one)."""
+    return flatten(text.encode("utf-8", "replace").decode("utf-8"), limit)

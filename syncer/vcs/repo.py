@@ -179,14 +179,11 @@ def _hidden_edits(repo: git.Repo, paths: Sequence[str]) -> list[str]:
             meta, path = line.split("\t", 1)
             staged[path] = meta.split()[1]
     root = Path(repo.working_tree_dir or ".")
-    changed = []
-    for path in hidden:
-        file = root / path
-        if not file.is_file():
-            continue  # a sparse checkout leaves it out: nothing is read from it
-        if repo.git.hash_object("--", path) != staged.get(path):
-            changed.append(path)
-    return changed
+    present = [path for path in hidden if (root / path).is_file()]  # sparse checkout: left out
+    if not present:
+        return []
+    hashed = repo.git.hash_object("--", *present).splitlines()  # one git, in the order given
+    return [path for path, blob in zip(present, hashed, strict=True) if blob != staged.get(path)]
 
 
 def current_branch(repo: git.Repo) -> str | None:

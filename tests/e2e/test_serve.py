@@ -375,3 +375,39 @@ def test_a_schedule_that_is_not_a_number_of_seconds_is_refused(
     result = world.syncer("serve", flag, value, "--db", str(tmp_path / "serve.db"))
     assert result.code == 1 and flag in result.err and "Traceback" not in result.err
     assert not (tmp_path / "serve.db").exists()
+
+
+def test_only_two_webhook_bodies_are_read_at_once(world: Landscape, tmp_path: Path) -> None:
+    """Found by probing: 30 unsigned 24 MB deliveries at once held 674 MB (each body is read whole
+    before its signature can be checked). Two slow uploads hold the two read slots; a third is 503."""
+    import socket
+    from urllib.parse import urlsplit
+
+    config = settings(world.repo, tmp_path / "serve.db", webhook_secret=SECRET)
+    with serving(config) as served:
+        served.wait_runs(1)
+        address = urlsplit(served.url)
+        slow = []
+        for _ in range(2):
+            conn = socket.create_connection((address.hostname, address.port))
+            conn.sendall(
+                b"POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
+                b"X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\n\r\n" + b"x" * 10
+            )  # the rest of the body never comes: the handler waits, holding a slot
+            slow.append(conn)
+        try:
+            answer = None
+            for _ in range(100):  # until both slow uploads are inside the handler
+                answer = push(served, {"ref": "refs/heads/main"})
+                if answer.status_code == 503:
+                    break
+            assert answer is not None and answer.status_code == 503, answer
+            assert "busy" in answer.json()["detail"]
+        finally:
+            for conn in slow:
+                conn.close()
+        for _ in range(100):  # the slots are free again once the uploads are gone
+            if push(served, {"ref": "refs/heads/other"}).status_code == 200:
+                break
+        else:
+            raise AssertionError("the read slots were never released")
